@@ -1,0 +1,32 @@
+"""The computation core of Calculus Explorer: pure NumPy / SymPy / SciPy, no Qt.
+
+The public API is re-exported here lazily (PEP 562), so that ``import explorer.core.session``
+does not pay for importing SymPy: the app paints its window first and loads SymPy after.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "ExpressionError": "expression",
+    "Function": "expression",
+    "parse": "expression",
+    "tangent": "calculus",
+    "Session": "session",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'explorer.core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,337 @@
+"""Session: every input the user can change, with change events. Pure Python, no Qt.
+
+Views and panels subscribe with :meth:`Session.connect` and keep no state of their own. A field
+emits only when its value really changes, and :meth:`Session.batch` folds a bulk change into a
+single notification per subscriber.
+
+The parsed :class:`~explorer.core.expression.Function` is derived state: the session holds the
+last *valid* one beside the text as typed, so a typo never blanks the views.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["Session", "SessionError", "FORMAT_VERSION", "DEFAULT_EXPRESSION"]
+
+FORMAT_NAME = "calculus-explorer-session"
+FORMAT_VERSION = 1
+DEFAULT_EXPRESSION = "sin(x)*exp(-x^2/5)"
+DEFAULT_RANGE = (-1.0, 3.0, 0.01)  # slider range and step of a new parameter
+
+Callback = Callable[["Session", frozenset], None]
+
+
+class SessionError(ValueError):
+    """A session dictionary or file is invalid; ``field`` names the offending entry."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class Session:
+    """All user-facing state of one exploration.
+
+    Fields (each emits its own name when it changes): ``expression``, ``function``, ``error``,
+    ``parameters``, ``parameter_ranges``, ``x0``, ``x_range``, ``y_range``, ``show_derivative``,
+    ``show_second_derivative``, ``show_tangent``.
+    """
+
+    OPTION_DEFAULTS = {"show_derivative": True, "show_second_derivative": False, "show_tangent": True}
+    BOOL_FIELDS = tuple(OPTION_DEFAULTS)
+
+    def __init__(self, expression: str | None = None, *, parse_now: bool = True):
+        self._subscribers: list[tuple[frozenset | None, Callback]] = []
+        self._pending: set[str] | None = None
+        self._batch_depth = 0
+        self.expression: str = expression if expression is not None else DEFAULT_EXPRESSION
+        self.function = None  # last valid Function (parameters at their defaults)
+        self.error = None  # ExpressionError of the current text, or None
+        self.parameters: dict[str, float] = {}
+        self.parameter_ranges: dict[str, tuple[float, float, float]] = {}
+        self.x0: float = 0.5
+        self.x_range: tuple[float, float] = (-5.0, 5.0)
+        self.y_range: tuple[float, float] | None = None  # None: fit to the curve
+        for name, value in self.OPTION_DEFAULTS.items():
+            setattr(self, name, value)
+        self._bound = None  # function with the session's parameter values, cached
+        if parse_now:
+            self.set_expression(self.expression)
+
+    # -- events ------------------------------------------------------------------------------
+    def connect(self, fields: str | Iterable[str] | None, callback: Callback) -> Callback:
+        """Call ``callback(session, changed_fields)`` when any of ``fields`` changes.
+
+        ``fields=None`` subscribes to every change. Returns the callback (for disconnect).
+        """
+        if isinstance(fields, str):
+            fields = (fields,)
+        self._subscribers.append((None if fields is None else frozenset(fields), callback))
+        return callback
+
+    def disconnect(self, callback: Callback) -> None:
+        self._subscribers = [(f, cb) for f, cb in self._subscribers if cb is not callback]
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Fold every change inside the block into one notification per subscriber."""
+        self._batch_depth += 1
+        if self._pending is None:
+            self._pending = set()
+        try:
+            yield self
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                pending, self._pending = self._pending, None
+                if pending:
+                    self._emit(frozenset(pending))
+
+    def _changed(self, *fields: str) -> None:
+        if "function" in fields or "parameters" in fields:
+            self._bound = None
+        if self._pending is not None:
+            self._pending.update(fields)
+        else:
+            self._emit(frozenset(fields))
+
+    def _emit(self, fields: frozenset) -> None:
+        for wanted, callback in list(self._subscribers):
+            if wanted is None or wanted & fields:
+                callback(self, fields)
+
+    # -- the function ------------------------------------------------------------------------
+    def set_expression(self, text: str, function=None, error=None) -> None:
+        """Set the expression text; parse it unless ``function`` or ``error`` is given.
+
+        The UI parses off the GUI thread and hands over the result; scripts let the session
+        parse. An invalid text sets ``error`` and keeps the last valid ``function``.
+        """
+        if function is None and error is None:
+            from .expression import ExpressionError, parse
+
+            try:
+                function = parse(text)
+            except ExpressionError as exc:
+                error = exc
+        with self.batch():
+            if text != self.expression:
+                self.expression = text
+                self._changed("expression")
+            if error is not None:
+                if _error_key(error) != _error_key(self.error):
+                    self.error = error
+                    self._changed("error")
+                return
+            if self.error is not None:
+                self.error = None
+                self._changed("error")
+            if self.function is None or function != self.function or (
+                function.variables != self.function.variables
+            ):
+                self.function = function
+                self._changed("function")
+                self._sync_parameters()
+
+    def _sync_parameters(self) -> None:
+        names = list(self.function.parameters) if self.function is not None else []
+        params = {n: self.parameters.get(n, self.function.parameters[n]) for n in names}
+        if params != self.parameters:
+            self.parameters = params
+            self._changed("parameters")
+        ranges = dict(self.parameter_ranges)
+        for n in names:
+            if n not in ranges:
+                lo, hi, step = DEFAULT_RANGE
+                v = params[n]
+                ranges[n] = (min(lo, v), max(hi, v), step)
+        if ranges != self.parameter_ranges:
+            self.parameter_ranges = ranges
+            self._changed("parameter_ranges")
+
+    @property
+    def f(self):
+        """The current function with the session's parameter values (None before a parse)."""
+        if self.function is None:
+            return None
+        if self._bound is None:
+            self._bound = self.function.with_parameters(**self.parameters)
+        return self._bound
+
+    # -- simple fields -----------------------------------------------------------------------
+    def set_parameter(self, name: str, value: float) -> None:
+        if name not in self.parameters:
+            raise KeyError(f"unknown parameter {name!r}")
+        value = _finite(value, name)
+        if self.parameters[name] != value:
+            self.parameters = {**self.parameters, name: value}
+            self._changed("parameters")
+
+    def set_parameter_range(self, name: str, low: float, high: float, step: float) -> None:
+        low, high, step = (_finite(v, name) for v in (low, high, step))
+        if not low < high:
+            raise ValueError(f"{name}: the range needs low < high, got {low} and {high}")
+        if step <= 0:
+            raise ValueError(f"{name}: the step must be positive, got {step}")
+        if self.parameter_ranges.get(name) != (low, high, step):
+            self.parameter_ranges = {**self.parameter_ranges, name: (low, high, step)}
+            self._changed("parameter_ranges")
+
+    def set_x0(self, x0: float) -> None:
+        x0 = _finite(x0, "x0")
+        if x0 != self.x0:
+            self.x0 = x0
+            self._changed("x0")
+
+    def set_view_range(self, x_range=None, y_range=None) -> None:
+        with self.batch():
+            if x_range is not None:
+                xr = _interval(x_range, "x_range")
+                if xr != self.x_range:
+                    self.x_range = xr
+                    self._changed("x_range")
+            if y_range is not None:
+                yr = _interval(y_range, "y_range")
+                if yr != self.y_range:
+                    self.y_range = yr
+                    self._changed("y_range")
+
+    def set_option(self, name: str, value: bool) -> None:
+        if name not in self.BOOL_FIELDS:
+            raise KeyError(f"unknown option {name!r}")
+        value = bool(value)
+        if getattr(self, name) != value:
+            setattr(self, name, value)
+            self._changed(name)
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready) holding everything the user set."""
+        return {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "expression": self.expression,
+            "parameters": dict(self.parameters),
+            "parameter_ranges": {k: list(v) for k, v in self.parameter_ranges.items()},
+            "x0": self.x0,
+            "x_range": list(self.x_range),
+            "y_range": None if self.y_range is None else list(self.y_range),
+            **{name: getattr(self, name) for name in self.BOOL_FIELDS},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        """A new session from :meth:`to_dict` output; raises :class:`SessionError`."""
+        session = cls(parse_now=False)
+        session.restore(data)
+        return session
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace this session's state with ``data``, all or nothing, in one notification.
+
+        Everything is validated first (the expression through the safe parser); on any error a
+        :class:`SessionError` names the field and this session is left untouched.
+        """
+        from .expression import ExpressionError, parse
+
+        if not isinstance(data, dict):
+            raise SessionError("session", "expected a JSON object")
+        if data.get("format", FORMAT_NAME) != FORMAT_NAME:
+            raise SessionError("format", f"not a Calculus Explorer session ({data.get('format')!r})")
+        version = data.get("version", FORMAT_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+            raise SessionError("version", f"unsupported version {version!r} (this app reads 1 to {FORMAT_VERSION})")
+        text = data.get("expression", DEFAULT_EXPRESSION)
+        if not isinstance(text, str):
+            raise SessionError("expression", "expected text")
+        try:
+            function = parse(text)
+        except ExpressionError as exc:
+            raise SessionError("expression", str(exc)) from None
+        params = data.get("parameters", {})
+        if not isinstance(params, dict):
+            raise SessionError("parameters", "expected an object of name: number")
+        params = {str(k): _field_number(v, f"parameters.{k}") for k, v in params.items()}
+        ranges_in = data.get("parameter_ranges", {})
+        if not isinstance(ranges_in, dict):
+            raise SessionError("parameter_ranges", "expected an object of name: [low, high, step]")
+        ranges = {}
+        for k, v in ranges_in.items():
+            where = f"parameter_ranges.{k}"
+            if not isinstance(v, (list, tuple)) or len(v) != 3:
+                raise SessionError(where, "expected [low, high, step]")
+            lo, hi, step = (_field_number(x, where) for x in v)
+            if not (lo < hi and step > 0):
+                raise SessionError(where, "expected low < high and a positive step")
+            ranges[str(k)] = (lo, hi, step)
+        x0 = _field_number(data.get("x0", 0.5), "x0")
+        x_range = _field_interval(data.get("x_range", (-5.0, 5.0)), "x_range")
+        y_raw = data.get("y_range")
+        y_range = None if y_raw is None else _field_interval(y_raw, "y_range")
+        options = {}
+        for name in self.BOOL_FIELDS:
+            value = data.get(name, self.OPTION_DEFAULTS[name])
+            if not isinstance(value, bool):
+                raise SessionError(name, "expected true or false")
+            options[name] = value
+
+        with self.batch():
+            self.parameter_ranges = {**self.parameter_ranges, **ranges}
+            self._changed("parameter_ranges")
+            self.parameters = {k: v for k, v in params.items() if k in function.parameters}
+            self.function = None
+            self.set_expression(text, function=function)
+            self._changed("parameters", "function")
+            self.set_x0(x0)
+            self.set_view_range(x_range, y_range)
+            if y_range is None and self.y_range is not None:
+                self.y_range = None
+                self._changed("y_range")
+            for name, value in options.items():
+                self.set_option(name, value)
+
+
+def _error_key(error) -> tuple | None:
+    if error is None:
+        return None
+    return (getattr(error, "message", str(error)), getattr(error, "column", None))
+
+
+def _finite(value, name: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    return value
+
+
+def _interval(pair, name: str) -> tuple[float, float]:
+    lo, hi = (_finite(v, name) for v in pair)
+    if not lo < hi:
+        raise ValueError(f"{name}: expected low < high, got ({lo}, {hi})")
+    return (lo, hi)
+
+
+def _field_number(value, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SessionError(field, f"expected a number, got {value!r}"[:200])
+    value = float(value)
+    if not math.isfinite(value):
+        raise SessionError(field, "expected a finite number")
+    return value
+
+
+def _field_interval(value, field: str) -> tuple[float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise SessionError(field, "expected [low, high]")
+    lo, hi = (_field_number(v, field) for v in value)
+    if not lo < hi:
+        raise SessionError(field, "expected low < high")
+    return (lo, hi)
