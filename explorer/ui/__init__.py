@@ -1,0 +1,1 @@
+"""Qt user interface: the main window, its views (pyqtgraph) and panels (docks)."""

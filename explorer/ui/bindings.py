@@ -1,0 +1,37 @@
+"""Small helpers binding widgets to the Session without echoes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from PySide6 import QtCore
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@contextlib.contextmanager
+def signals_blocked(*objects: QtCore.QObject) -> Iterator[None]:
+    """Block the Qt signals of ``objects`` while writing model values into them."""
+    previous = [obj.blockSignals(True) for obj in objects]
+    try:
+        yield
+    finally:
+        for obj, was in zip(objects, previous):
+            obj.blockSignals(was)
+
+
+def format_number(value: float, digits: int = 6) -> str:
+    """A compact, readable number: 6 significant digits, no noise, a proper minus sign."""
+    if value is None or value != value:
+        return "undefined"
+    if value in (float("inf"), float("-inf")):
+        return "∞" if value > 0 else "−∞"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
+    if text in ("-0", "0"):
+        text = "0"
+    return text.replace("-", "−")

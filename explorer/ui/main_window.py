@@ -1,0 +1,240 @@
+"""MainWindow: the curve view in the centre, docks around it, menus, settings."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..core.session import DEFAULT_EXPRESSION, Session, SessionError
+from .bindings import format_number
+from .panels.function_panel import FunctionPanel
+from .panels.parameters_panel import ParametersPanel
+from .panels.point_panel import PointPanel
+from .views.curve_view import CurveView
+from .worker import Worker
+
+SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
+KEY = f"v{SETTINGS_VERSION}"
+
+SYNTAX_HELP = """<h3>Typing a function</h3>
+<p><b>Numbers and names:</b> 2, 0.5, 1e-3, <code>pi</code>, <code>e</code>; the variable
+<code>x</code> (and <code>y</code> for surfaces). Any other name (<code>a</code>,
+<code>alpha</code>, ...) is a parameter with its own slider.</p>
+<p><b>Operators:</b> <code>+ - * /</code>, powers with <code>^</code> or <code>**</code>,
+implicit products: <code>2x</code>, <code>3(x+1)</code>, <code>(x+1)(x-1)</code>,
+<code>2 pi x</code>.</p>
+<p><b>Functions:</b> sin cos tan asin acos atan sinh cosh tanh exp log ln sqrt abs min max
+sigmoid relu softplus gelu erf (and log10, log2, sign, asinh, acosh, atanh).</p>
+<p>Non-smooth points take PyTorch's convention: relu'(0) = 0 and abs'(0) = 0.</p>"""
+
+
+def _prepare(text: str):
+    """Parse and warm up off the GUI thread: SymPy import, f, f', f'' compiled."""
+    import numpy as np
+
+    from ..core.expression import ExpressionError, parse
+
+    try:
+        function = parse(text)
+    except ExpressionError as exc:
+        return text, None, exc
+    probe = np.linspace(-1.0, 1.0, 3)
+    for var in function.variables[:1]:
+        if len(function.variables) == 1:
+            function(probe)
+            function.derivative(var, 1)(probe)
+            function.derivative(var, 2)(probe)
+    return text, function, None
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The explorer's window. ``settings`` is injected so tests never touch the user's."""
+
+    def __init__(self, settings: QtCore.QSettings | None = None, expression: str | None = None,
+                 restore: bool = True):
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("Calculus Explorer")
+        self.settings = settings if settings is not None else QtCore.QSettings()
+        self.session = Session(expression or DEFAULT_EXPRESSION, parse_now=False)
+        self.worker = Worker(self)
+        self._saved_session = self._read_saved_session() if restore and expression is None else None
+        if self._saved_session and isinstance(self._saved_session.get("expression"), str):
+            self.session.expression = self._saved_session["expression"]
+
+        self.curve_view = CurveView(self.session)
+        self.setCentralWidget(self.curve_view)
+        self.function_panel = FunctionPanel(self.session)
+        self.point_panel = PointPanel(self.session)
+        self.parameters_panel = ParametersPanel(self.session)
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        for key, title, widget in (("function", "Function", self.function_panel),
+                                   ("point", "Point", self.point_panel),
+                                   ("parameters", "Parameters", self.parameters_panel)):
+            dock = QtWidgets.QDockWidget(title, self)
+            dock.setObjectName(f"{key}Dock")
+            dock.setWidget(widget)
+            dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+                             | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+            self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            self.docks[key] = dock
+        self.resizeDocks([self.docks["function"]], [360], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks(list(self.docks.values()), [260, 220, 240], QtCore.Qt.Orientation.Vertical)
+
+        self._build_status_bar()
+        self._build_menus()
+        self.function_panel.expression_edited.connect(self.request_expression)
+        self.curve_view.cursor_moved.connect(self._show_cursor)
+        self.worker.busy_changed.connect(self._show_busy)
+        self.session.connect("function", lambda s, f: self._request_typeset())
+
+        self.resize(1280, 820)
+        self._default_state = self.saveState(SETTINGS_VERSION)
+        if restore:
+            self._restore_window()
+        # Parse after the first paint: SymPy takes ~0.6 s to import, the window should not wait.
+        QtCore.QTimer.singleShot(0, lambda: self.request_expression(self.session.expression))
+
+    # -- building ------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.busy_label = QtWidgets.QLabel("computing…")
+        self.busy_label.setEnabled(False)
+        self.busy_label.hide()
+        self.cursor_label = QtWidgets.QLabel("")
+        self.cursor_label.setObjectName("cursorLabel")
+        self.cursor_label.setMinimumWidth(220)
+        bar.addPermanentWidget(self.busy_label)
+        bar.addPermanentWidget(self.cursor_label)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        view = menu.addMenu("&View")
+        self.view_menu = view
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self.option_actions: dict[str, QtGui.QAction] = {}
+        for name, text, shortcut in (("show_derivative", "Show f′", "Ctrl+1"),
+                                     ("show_second_derivative", "Show f″", "Ctrl+2"),
+                                     ("show_tangent", "Show tangent", "Ctrl+T")):
+            action = view.addAction(text)
+            action.setCheckable(True)
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+            action.toggled.connect(lambda on, n=name: self.session.set_option(n, on))
+            self.option_actions[name] = action
+        self.session.connect(Session.BOOL_FIELDS, lambda s, f: self._sync_option_actions())
+        self._sync_option_actions()
+        view.addSeparator()
+        fit = view.addAction("Fit curve vertically")
+        fit.setShortcut(QtGui.QKeySequence("Ctrl+0"))
+        fit.triggered.connect(self.curve_view.fit_view)
+        reset = view.addAction("Reset layout")
+        reset.setObjectName("resetLayoutAction")
+        reset.triggered.connect(self.reset_layout)
+        self.reset_layout_action = reset
+
+        help_menu = menu.addMenu("&Help")
+        syntax = help_menu.addAction("Expression syntax")
+        syntax.triggered.connect(
+            lambda: QtWidgets.QMessageBox.information(self, "Expression syntax", SYNTAX_HELP))
+        about = help_menu.addAction("About Calculus Explorer")
+        about.triggered.connect(lambda: QtWidgets.QMessageBox.about(
+            self, "About Calculus Explorer",
+            "<b>Calculus Explorer</b><br>See the calculus that machine learning runs on."))
+
+    def _sync_option_actions(self) -> None:
+        for name, action in self.option_actions.items():
+            action.blockSignals(True)
+            action.setChecked(getattr(self.session, name))
+            action.blockSignals(False)
+
+    # -- the expression, parsed off the GUI thread -----------------------------------------------
+    def request_expression(self, text: str) -> None:
+        """Parse ``text`` off the GUI thread; the latest request wins."""
+        self.worker.submit("parse", lambda: _prepare(text), self._apply_parsed)
+
+    def _apply_parsed(self, result) -> None:
+        text, function, error = result
+        saved, self._saved_session = self._saved_session, None
+        if saved is not None and function is not None and saved.get("expression") == text:
+            try:
+                self.session.restore(saved)
+                return
+            except SessionError as exc:
+                self.statusBar().showMessage(f"Could not restore the last session: {exc}", 8000)
+        if function is None and self.session.function is None:
+            # Nothing valid to keep drawing yet (a bad saved or command-line text): draw the
+            # default function, and keep the user's text in the field with its error shown.
+            from ..core.expression import parse
+
+            self.session.set_expression(DEFAULT_EXPRESSION, function=parse(DEFAULT_EXPRESSION))
+        self.session.set_expression(text, function=function, error=error)
+
+    def _request_typeset(self) -> None:
+        function = self.session.function
+        if function is None:
+            return
+        color = self.palette().color(QtGui.QPalette.ColorRole.WindowText).name()
+        from .typeset import typeset_function
+
+        self.worker.submit("typeset", lambda: typeset_function(function, color),
+                           self.function_panel.show_typeset)
+
+    # -- status ------------------------------------------------------------------------------------
+    def _show_cursor(self, x: float, y: float) -> None:
+        self.cursor_label.setText(f"x = {format_number(x, 5)}    y = {format_number(y, 5)}")
+
+    def _show_busy(self, busy: bool) -> None:
+        self.busy_label.setVisible(busy)
+
+    # -- layout and settings -----------------------------------------------------------------------
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, SETTINGS_VERSION)
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+
+    def _read_saved_session(self) -> dict | None:
+        raw = self.settings.value(f"{KEY}/session")
+        if not isinstance(raw, str):
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _restore_window(self) -> None:
+        # A failed restore is ignored: the defaults stand.
+        geometry = self.settings.value(f"{KEY}/geometry")
+        state = self.settings.value(f"{KEY}/state")
+        try:
+            if isinstance(geometry, QtCore.QByteArray):
+                self.restoreGeometry(geometry)
+            if isinstance(state, QtCore.QByteArray):
+                self.restoreState(state, SETTINGS_VERSION)
+        except (TypeError, RuntimeError):
+            pass
+
+    def save_settings(self) -> None:
+        self.settings.setValue(f"{KEY}/geometry", self.saveGeometry())
+        self.settings.setValue(f"{KEY}/state", self.saveState(SETTINGS_VERSION))
+        if self.session.function is not None:
+            data = self.session.to_dict()
+            if self.session.error is not None:
+                data["expression"] = str(self.session.function.text)
+            self.settings.setValue(f"{KEY}/session", json.dumps(data))
+        self.settings.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_settings()
+        self.worker.wait(5000)
+        super().closeEvent(event)

@@ -1,0 +1,106 @@
+"""PointPanel: x0 (typed or dragged) and what the calculus says there."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ...core.session import Session
+from ..bindings import format_number, signals_blocked
+from ..theme import COLORS
+
+
+class PointPanel(QtWidgets.QWidget):
+    """f(x0), f'(x0), f''(x0) and the tangent line, following the dragged point."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.x0_edit = QtWidgets.QLineEdit()
+        self.x0_edit.setObjectName("x0Edit")
+        self.x0_edit.setToolTip("A number or a constant expression such as pi/4; Enter applies")
+        self.x0_error = QtWidgets.QLabel()
+        self.x0_error.setStyleSheet(f"color: {COLORS['error']};")
+        self.x0_error.setWordWrap(True)
+        self.x0_error.hide()
+        self.values: dict[str, QtWidgets.QLabel] = {}
+        form = QtWidgets.QFormLayout()
+        form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+        form.addRow("x₀", self.x0_edit)
+        form.addRow("", self.x0_error)
+        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+        for key, title, color in (("f", "f(x₀)", COLORS["f"]), ("d1", "f′(x₀)", COLORS["d1"]),
+                                  ("d2", "f″(x₀)", COLORS["d2"]),
+                                  ("tangent", "tangent", COLORS["tangent"])):
+            label = QtWidgets.QLabel("—")
+            label.setObjectName(f"value_{key}")
+            label.setFont(mono)
+            label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            name = QtWidgets.QLabel(title)
+            name.setStyleSheet(f"color: {color}; font-weight: 600;")
+            form.addRow(name, label)
+            self.values[key] = label
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+        self.x0_edit.editingFinished.connect(self._apply_x0)
+        session.connect(("x0", "function", "parameters"), lambda s, f: self.refresh())
+        self.refresh()
+
+    def _apply_x0(self) -> None:
+        text = self.x0_edit.text().strip()
+        if not text:
+            return
+        try:
+            value = _constant(text)
+        except ValueError as exc:
+            self.x0_error.setText(str(exc))
+            self.x0_error.show()
+            return
+        self.x0_error.hide()
+        self.session.set_x0(value)
+        self.refresh()
+
+    def refresh(self) -> None:
+        s = self.session
+        if not self.x0_edit.hasFocus():
+            with signals_blocked(self.x0_edit):
+                self.x0_edit.setText(format_number(s.x0, 10).replace("−", "-"))
+        f = s.f
+        if f is None or len(f.variables) != 1:
+            for label in self.values.values():
+                label.setText("—")
+            return
+        x0 = s.x0
+        y0 = float(f(x0))
+        d1 = float(f.derivative("x", 1)(x0))
+        d2 = float(f.derivative("x", 2)(x0))
+        self.values["f"].setText(format_number(y0, 10))
+        self.values["d1"].setText(format_number(d1, 10))
+        self.values["d2"].setText(format_number(d2, 10))
+        if math.isfinite(y0) and math.isfinite(d1):
+            intercept = y0 - d1 * x0
+            sign = "+" if intercept >= 0 else "−"
+            self.values["tangent"].setText(
+                f"y = {format_number(d1)}·x {sign} {format_number(abs(intercept))}")
+        else:
+            self.values["tangent"].setText("none (f or f′ undefined here)")
+
+
+def _constant(text: str) -> float:
+    """A number typed by the user, through the safe parser (so pi/4 and 2e-3 work)."""
+    from ...core.expression import ExpressionError, parse
+
+    try:
+        f = parse(text, variables=())
+    except ExpressionError as exc:
+        raise ValueError(f"x₀: {exc}") from None
+    if f.parameters:
+        raise ValueError(f"x₀ must be a number; {', '.join(f.parameters)} has no value here")
+    value = float(f())
+    if not math.isfinite(value):
+        raise ValueError("x₀ must be a finite number")
+    return value

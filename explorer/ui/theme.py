@@ -1,0 +1,34 @@
+"""Colours and pens shared by the views: a light theme, Okabe-Ito colours (colour-blind safe)."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+COLORS = {
+    "background": "#ffffff",
+    "axis": "#8a8f98",
+    "axis_text": "#3c4048",
+    "grid": "#e6e8ec",
+    "zero_axis": "#b8bcc4",
+    "f": "#0072B2",  # blue
+    "d1": "#E69F00",  # orange
+    "d2": "#009E73",  # bluish green
+    "tangent": "#D55E00",  # vermillion
+    "point": "#D55E00",
+    "point_edge": "#ffffff",
+    "point_hover": "#F0A060",
+    "error": "#C0392B",
+}
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options; call once before any view is built."""
+    pg.setConfigOptions(background=COLORS["background"], foreground=COLORS["axis_text"],
+                        antialias=True)
+
+
+def pen(key: str, width: float = 2.0, style=QtCore.Qt.PenStyle.SolidLine):
+    p = pg.mkPen(COLORS[key], width=width, style=style)
+    p.setCosmetic(True)
+    return p

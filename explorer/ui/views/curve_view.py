@@ -1,0 +1,303 @@
+"""CurveView: f(x) over the visible range, f' and f'', a point dragged along the curve, its tangent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from ...core.session import Session
+from ..bindings import signals_blocked
+from ..theme import COLORS, pen
+
+SAMPLES = 2000
+
+
+def sample(f, lo: float, hi: float, n: int = SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` samples of ``f`` on [lo, hi] with NaN breaks at poles (no lines across them).
+
+    A jump between neighbours is a pole when the function at the midpoint does not lie between
+    the two values: a steep but continuous stretch passes that test, 1/x or tan(x) does not.
+    """
+    xs = np.linspace(lo, hi, n)
+    ys = np.asarray(f(xs), dtype=float)
+    if ys.shape != xs.shape:
+        ys = np.broadcast_to(ys, xs.shape).astype(float)
+    dy = np.abs(np.diff(ys))
+    finite = np.isfinite(dy)
+    if finite.sum() > 8:
+        typical = np.median(dy[finite])
+        span = np.nanpercentile(ys, 95) - np.nanpercentile(ys, 5)
+        suspect = np.flatnonzero(finite & (dy > max(20 * typical, 0.05 * span, 1e-300)))
+        if suspect.size:
+            mids = f((xs[suspect] + xs[suspect + 1]) / 2)
+            mids = np.broadcast_to(np.asarray(mids, dtype=float), suspect.shape)
+            a, b = ys[suspect], ys[suspect + 1]
+            low, high = np.minimum(a, b), np.maximum(a, b)
+            slack = 0.5 * (high - low)
+            pole = ~((mids >= low - slack) & (mids <= high + slack))
+            if pole.any():
+                cut = suspect[pole]
+                xs = np.insert(xs, cut + 1, np.nan)
+                ys = np.insert(ys, cut + 1, np.nan)
+    return xs, ys
+
+
+def robust_y_range(ys: np.ndarray) -> tuple[float, float]:
+    """A y range showing the bulk of a curve (poles and spikes clipped), with a margin."""
+    finite = ys[np.isfinite(ys)]
+    if finite.size == 0:
+        return (-1.0, 1.0)
+    lo, hi = np.percentile(finite, [2, 98])
+    full_lo, full_hi = finite.min(), finite.max()
+    # Keep the whole curve when it is tame: clip only genuine spikes.
+    if full_hi - full_lo <= 3 * max(hi - lo, 1e-12):
+        lo, hi = full_lo, full_hi
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1.0, hi + 1.0
+    pad = 0.08 * (hi - lo)
+    return (float(lo - pad), float(hi + pad))
+
+
+class CurvePoint(pg.TargetItem):
+    """The draggable point; the view pins it to the curve through the session."""
+
+    def __init__(self):
+        super().__init__(
+            pos=(0, 0),
+            size=15,
+            symbol="o",
+            pen=pg.mkPen(COLORS["point_edge"], width=2),
+            brush=pg.mkBrush(COLORS["point"]),
+            hoverPen=pg.mkPen(COLORS["point_edge"], width=3),
+            hoverBrush=pg.mkBrush(COLORS["point_hover"]),
+            movable=True,
+        )
+        self.setZValue(20)
+        self.setToolTip("Drag along the curve")
+
+
+class CurveView(pg.PlotWidget):
+    """The central plot of a function of one variable."""
+
+    cursor_moved = QtCore.Signal(float, float)
+    drag_finished = QtCore.Signal(float)
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.setObjectName("CurveView")
+        self.session = session
+        self._syncing_range = False
+        plot = self.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setLabel("bottom", "x")
+        plot.setLabel("left", "y")
+        for side in ("left", "bottom"):
+            plot.getAxis(side).setTextPen(COLORS["axis_text"])
+            plot.getAxis(side).setPen(COLORS["axis"])
+            plot.getAxis(side).enableAutoSIPrefix(False)  # "y (x0.001)" confuses readers
+        self.grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
+        self.grid.setZValue(-10)
+        plot.addItem(self.grid, ignoreBounds=True)
+        self.axis_x = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(COLORS["zero_axis"], width=1))
+        self.axis_y = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(COLORS["zero_axis"], width=1))
+        for line in (self.axis_x, self.axis_y):
+            line.setZValue(-5)
+            plot.addItem(line, ignoreBounds=True)
+
+        self.legend = plot.addLegend(offset=(12, 12), labelTextColor=COLORS["axis_text"],
+                                     brush=pg.mkBrush(255, 255, 255, 220),
+                                     pen=pg.mkPen(COLORS["grid"]))
+        self.f_item = plot.plot(name="f(x)", pen=pen("f", 2.5), connect="finite")
+        self.d1_item = plot.plot(name="f′(x)", pen=pen("d1", 1.8, QtCore.Qt.PenStyle.DashLine),
+                                 connect="finite")
+        self.d2_item = plot.plot(name="f″(x)", pen=pen("d2", 1.8, QtCore.Qt.PenStyle.DotLine),
+                                 connect="finite")
+        self.tangent_item = plot.plot(name="tangent at x₀", pen=pen("tangent", 2))
+        for z, item in enumerate((self.f_item, self.d1_item, self.d2_item, self.tangent_item)):
+            item.setZValue(z)
+        self.point = CurvePoint()
+        plot.addItem(self.point)
+        self.message = pg.TextItem("", color=COLORS["axis_text"], anchor=(0.5, 0.5))
+        self.message.setZValue(30)
+        plot.addItem(self.message, ignoreBounds=True)
+        self.message.hide()
+
+        self.point.sigPositionChanged.connect(self._on_point_dragged)
+        self.point.sigPositionChangeFinished.connect(
+            lambda item: self.drag_finished.emit(self.session.x0))
+        plot.vb.sigRangeChanged.connect(self._on_range_changed)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+
+        session.connect(("function", "parameters"), lambda s, f: self._redraw_all(refit="function" in f))
+        session.connect("x0", lambda s, f: self._update_point())
+        session.connect(("x_range", "y_range"), lambda s, f: self._apply_session_range())
+        session.connect(("show_derivative", "show_second_derivative", "show_tangent"),
+                        lambda s, f: self._update_visibility())
+        with signals_blocked(plot.vb):
+            plot.vb.setRange(xRange=session.x_range, yRange=session.y_range or (-1.5, 1.5),
+                             padding=0)
+        self._update_visibility()
+        self._redraw_all(refit=session.y_range is None)
+
+    # -- session -> items ----------------------------------------------------------------------
+    def _one_variable(self):
+        f = self.session.f
+        return f if f is not None and len(f.variables) == 1 else None
+
+    def _redraw_all(self, refit: bool = False) -> None:
+        f = self._one_variable()
+        if f is None:
+            for item in (self.f_item, self.d1_item, self.d2_item, self.tangent_item):
+                item.setData([], [])
+            self.point.hide()
+            if self.session.f is not None:
+                names = " and ".join(self.session.f.variables)
+                self.message.setText(f"f depends on {names}:\nthis view draws functions of x alone")
+                self.message.show()
+                self._center_message()
+            return
+        self.message.hide()
+        self.point.show()
+        self._resample()
+        if refit:
+            self._fit_y()
+        self._update_point()
+
+    def _resample(self) -> None:
+        f = self._one_variable()
+        if f is None:
+            return
+        lo, hi = self.getPlotItem().vb.viewRange()[0]
+        margin = 0.02 * (hi - lo)  # a little past the edges so panning shows no gap
+        lo, hi = lo - margin, hi + margin
+        xs, ys = sample(f, lo, hi)
+        self.f_item.setData(xs, ys)
+        self._last_f = ys
+        if self.session.show_derivative:
+            self.d1_item.setData(*sample(f.derivative("x", 1), lo, hi))
+        if self.session.show_second_derivative:
+            self.d2_item.setData(*sample(f.derivative("x", 2), lo, hi))
+        self._update_tangent()
+
+    def _fit_y(self) -> None:
+        vb = self.getPlotItem().vb
+        ys = getattr(self, "_last_f", np.array([]))
+        lo, hi = robust_y_range(ys)
+        vb.setYRange(lo, hi, padding=0)
+
+    def _update_point(self) -> None:
+        f = self._one_variable()
+        if f is None:
+            return
+        x0 = self.session.x0
+        y0 = float(f(x0))
+        with signals_blocked(self.point):
+            if np.isfinite(y0):
+                self.point.setPos(x0, y0)
+                self.point.show()
+            else:
+                self.point.setPos(x0, self.point.pos().y())
+        self._update_tangent()
+
+    def _update_tangent(self) -> None:
+        f = self._one_variable()
+        if f is None or not self.session.show_tangent:
+            return
+        from ...core.calculus import tangent
+
+        slope, intercept = tangent(f, self.session.x0)
+        lo, hi = self.getPlotItem().vb.viewRange()[0]
+        if np.isfinite(slope):
+            xs = np.array([lo, hi])
+            self.tangent_item.setData(xs, slope * xs + intercept)
+        else:
+            self.tangent_item.setData([], [])
+
+    def _update_visibility(self) -> None:
+        s = self.session
+        for item, shown in ((self.d1_item, s.show_derivative),
+                            (self.d2_item, s.show_second_derivative),
+                            (self.tangent_item, s.show_tangent)):
+            item.setVisible(shown)
+        self._sync_legend()
+        self._resample()
+
+    def _sync_legend(self) -> None:
+        s = self.session
+        shown = {self.d1_item: s.show_derivative, self.d2_item: s.show_second_derivative,
+                 self.tangent_item: s.show_tangent}
+        for sample_item, label in self.legend.items:
+            visible = shown.get(sample_item.item, True)
+            sample_item.setVisible(visible)
+            label.setVisible(visible)
+        self.legend.updateSize()
+
+    def _apply_session_range(self) -> None:
+        if self._syncing_range:
+            return
+        vb = self.getPlotItem().vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        xr = self.session.x_range
+        yr = self.session.y_range
+        if (x0, x1) != tuple(xr) or (yr is not None and (y0, y1) != tuple(yr)):
+            self._syncing_range = True
+            try:
+                vb.setRange(xRange=xr, yRange=yr, padding=0)
+            finally:
+                self._syncing_range = False
+            self._resample()
+        if yr is None:
+            self._fit_y()
+
+    # -- items -> session ----------------------------------------------------------------------
+    def _on_point_dragged(self, item) -> None:
+        # The item moves wherever the mouse goes; the session takes x and the view puts the
+        # point back on the curve at (x0, f(x0)).
+        self.session.set_x0(float(item.pos().x()))
+        self._update_point()
+
+    def _on_range_changed(self, vb, ranges, changed=None) -> None:
+        self._resample()
+        if self.message.isVisible():
+            self._center_message()
+        if self._syncing_range:
+            return
+        self._syncing_range = True
+        try:
+            self.session.set_view_range(tuple(ranges[0]), tuple(ranges[1]))
+        finally:
+            self._syncing_range = False
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        vb = self.getPlotItem().vb
+        if vb.sceneBoundingRect().contains(scene_pos):
+            p = vb.mapSceneToView(scene_pos)
+            self.cursor_moved.emit(p.x(), p.y())
+
+    def _on_mouse_clicked(self, event) -> None:
+        # A click on the plot (not a drag, not on the point) moves x0 there: quick to explore.
+        if event.button() != QtCore.Qt.MouseButton.LeftButton or event.double():
+            return
+        vb = self.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        if self.point.isUnderMouse() or self._one_variable() is None:
+            return
+        self.session.set_x0(float(vb.mapSceneToView(event.scenePos()).x()))
+        self.drag_finished.emit(self.session.x0)
+
+    def _center_message(self) -> None:
+        (x0, x1), (y0, y1) = self.getPlotItem().vb.viewRange()
+        self.message.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def fit_view(self) -> None:
+        """Fit y to the curve over the current x range."""
+        self._fit_y()
+
+    def point_scene_pos(self) -> QtCore.QPointF:
+        """Where the point is drawn, in scene coordinates (tests drag from here)."""
+        return self.getPlotItem().vb.mapViewToScene(self.point.pos())

@@ -1,0 +1,80 @@
+"""Fixtures for UI tests: a main window with private settings, and real mouse events."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Build a MainWindow, shown, with its first function parsed."""
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.theme import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    windows = []
+
+    def make(expression=None, restore=True, settings_=None):
+        window = MainWindow(settings=settings_ or settings, expression=expression, restore=restore)
+        qtbot.addWidget(window)
+        window.resize(1200, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.session.function is not None, timeout=20000)
+        wait_idle(qtbot, window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.worker.wait(10000)
+
+
+def wait_idle(qtbot, window, timeout=20000):
+    """Wait until the worker has delivered everything (parse, typeset)."""
+    qtbot.waitUntil(lambda: not window.worker.is_busy(), timeout=timeout)
+    QtWidgets.QApplication.processEvents()
+
+
+def type_expression(qtbot, window, text):
+    """Select all in the expression field and type ``text`` key by key."""
+    edit = window.function_panel.edit
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClick(edit, QtCore.Qt.Key.Key_Delete)
+    qtbot.keyClicks(edit, text)
+    qtbot.waitUntil(lambda: window.session.expression == text, timeout=20000)
+    wait_idle(qtbot, window)
+
+
+def send_mouse(widget, kind, pos, button=QtCore.Qt.MouseButton.LeftButton, buttons=None):
+    """Deliver a real QMouseEvent to ``widget`` at ``pos`` (widget coordinates)."""
+    types = {"press": QtCore.QEvent.Type.MouseButtonPress,
+             "move": QtCore.QEvent.Type.MouseMove,
+             "release": QtCore.QEvent.Type.MouseButtonRelease}
+    if buttons is None:
+        buttons = QtCore.Qt.MouseButton.NoButton if kind == "release" else button
+    pos = QtCore.QPointF(pos)
+    event = QtGui.QMouseEvent(types[kind], pos, widget.mapToGlobal(pos),
+                              QtCore.Qt.MouseButton.NoButton if kind == "move" else button,
+                              buttons, QtCore.Qt.KeyboardModifier.NoModifier)
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def drag(qtbot, widget, start, end, steps=12):
+    """Press at ``start``, move in ``steps`` to ``end``, release: as a hand would."""
+    start, end = QtCore.QPointF(start), QtCore.QPointF(end)
+    send_mouse(widget, "move", start, buttons=QtCore.Qt.MouseButton.NoButton)
+    send_mouse(widget, "press", start)
+    for i in range(1, steps + 1):
+        t = i / steps
+        send_mouse(widget, "move", start + (end - start) * t)
+        qtbot.wait(5)
+    send_mouse(widget, "release", end)
+    QtWidgets.QApplication.processEvents()

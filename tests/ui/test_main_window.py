@@ -1,0 +1,69 @@
+"""Window-level behaviour: layout and last function restored, View menu, typeset formula."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore
+
+from tests.ui.conftest import type_expression, wait_idle
+
+
+def test_last_function_and_layout_restored(make_window, qtbot, settings):
+    window = make_window(restore=False)
+    type_expression(qtbot, window, "tanh(2x)")
+    window.session.set_x0(-0.75)
+    window.docks["point"].hide()
+    window.close()
+
+    again = make_window()
+    qtbot.waitUntil(lambda: again.session.expression == "tanh(2x)", timeout=20000)
+    assert again.session.x0 == pytest.approx(-0.75)
+    assert not again.docks["point"].isVisible()
+    assert again.function_panel.edit.text() == "tanh(2x)"
+    again.reset_layout_action.trigger()
+    assert all(dock.isVisible() for dock in again.docks.values())
+
+
+def test_corrupt_settings_are_ignored(make_window, qtbot, settings):
+    settings.setValue("v1/session", "{not json")
+    settings.setValue("v1/state", QtCore.QByteArray(b"garbage"))
+    settings.setValue("v1/geometry", "nonsense")
+    settings.sync()
+    window = make_window()
+    assert window.session.error is None
+    assert window.session.function is not None
+
+
+def test_hostile_saved_session_is_refused(make_window, qtbot, settings):
+    import json
+
+    settings.setValue("v1/session", json.dumps({"expression": "__import__('os')", "x0": 1}))
+    settings.sync()
+    window = make_window()
+    # the hostile text is shown as an error, never evaluated; the app runs on
+    assert window.session.error is not None
+    assert "_" in window.session.error.message
+
+
+def test_view_menu_toggles_docks(make_window, qtbot):
+    window = make_window(restore=False)
+    dock = window.docks["parameters"]
+    action = dock.toggleViewAction()
+    assert action in window.view_menu.actions()
+    action.trigger()
+    assert not dock.isVisible()
+    action.trigger()
+    assert dock.isVisible()
+    assert {d.objectName() for d in window.docks.values()} == {
+        "functionDock", "pointDock", "parametersDock"}
+
+
+def test_function_and_derivative_typeset(make_window, qtbot):
+    window = make_window(expression="sigmoid(x)", restore=False)
+    wait_idle(qtbot, window)
+    panel = window.function_panel
+    qtbot.waitUntil(lambda: panel.formula_label.pixmap() is not None
+                    and not panel.formula_label.pixmap().isNull(), timeout=20000)
+    assert "sigmoid" in panel.formula_label.toolTip()
+    assert "sigmoid" in panel.derivative_label.toolTip()
+    assert not panel.derivative_label.pixmap().isNull()
