@@ -569,7 +569,7 @@ def _compile(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
         if fn is not None:
             _COMPILE_CACHE.move_to_end(key)
             return fn
-    fn = sp.lambdify(symbols, _numeric_form(expr), modules=[_NUMERIC, "numpy"], cse=True)
+    fn = sp.lambdify(symbols, _numeric_form(expr), modules=[_NUMERIC, "numpy"])
     with _COMPILE_LOCK:
         _COMPILE_CACHE[key] = fn
         while len(_COMPILE_CACHE) > _COMPILE_CACHE_SIZE:
@@ -605,6 +605,7 @@ class Function:
         self._path: tuple[str, ...] = tuple(_path)  # derivative of the parsed text along these
         self._all_symbols = tuple(self._symbols.values()) + tuple(self._param_symbols.values())
         self._compiled = None
+        self._derived: dict[tuple[str, ...], Function] = {}  # diff() results, same parameters
 
     # -- description -------------------------------------------------------------------------
     @property
@@ -685,11 +686,15 @@ class Function:
                 raise KeyError(f"{v!r} is not a variable of this function ({', '.join(self.variables)})")
         if not variables:
             return self
-        path = self._path + tuple(variables)
-        return Function(
-            self.text, self._expr_at(path), self._symbols, self._param_symbols, self._parameters,
-            self._shared, path,
-        )
+        derived = self._derived.get(variables)
+        if derived is None:
+            path = self._path + tuple(variables)
+            derived = Function(
+                self.text, self._expr_at(path), self._symbols, self._param_symbols,
+                self._parameters, self._shared, path,
+            )
+            self._derived[variables] = derived
+        return derived
 
     def _expr_at(self, path: tuple[str, ...]) -> sp.Expr:
         if len(path) == len(self._path) and path == self._path:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from PySide6 import QtCore
 
-
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -18,7 +17,7 @@ def signals_blocked(*objects: QtCore.QObject) -> Iterator[None]:
     try:
         yield
     finally:
-        for obj, was in zip(objects, previous):
+        for obj, was in zip(objects, previous, strict=True):
             obj.blockSignals(was)
 
 

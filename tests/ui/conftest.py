@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -78,3 +80,14 @@ def drag(qtbot, widget, start, end, steps=12):
         qtbot.wait(5)
     send_mouse(widget, "release", end)
     QtWidgets.QApplication.processEvents()
+
+
+@pytest.fixture
+def ui(qtbot):
+    """The helpers above bound to this test's qtbot: ``ui.drag(widget, start, end)``, ..."""
+    return types.SimpleNamespace(
+        wait_idle=lambda window, timeout=20000: wait_idle(qtbot, window, timeout),
+        type_expression=lambda window, text: type_expression(qtbot, window, text),
+        send_mouse=send_mouse,
+        drag=lambda widget, start, end, steps=12: drag(qtbot, widget, start, end, steps),
+    )

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from tests.ui.conftest import drag, send_mouse, type_expression, wait_idle
-
 
 def to_widget(view, x, y):
     """Data coordinates -> the view's viewport coordinates."""
@@ -21,9 +19,9 @@ def to_data(view, pos):
     return p.x(), p.y()
 
 
-def test_typing_updates_curve_to_f(make_window, qtbot):
+def test_typing_updates_curve_to_f(make_window, qtbot, ui):
     window = make_window(restore=False)
-    type_expression(qtbot, window, "x^3 - 2x + 1")
+    ui.type_expression(window, "x^3 - 2x + 1")
     xs, ys = window.curve_view.f_item.getData()
     finite = np.isfinite(xs)
     assert finite.sum() >= 1900
@@ -36,18 +34,18 @@ def test_typing_updates_curve_to_f(make_window, qtbot):
     assert xs[0] <= lo and xs[-1] >= hi
 
 
-def test_drag_point_moves_x0_and_tangent(make_window, qtbot):
+def test_drag_point_moves_x0_and_tangent(make_window, qtbot, ui):
     window = make_window(restore=False)
-    type_expression(qtbot, window, "sin(x) + x^2/4")
+    ui.type_expression(window, "sin(x) + x^2/4")
     view = window.curve_view
     view.getPlotItem().vb.setRange(xRange=(-4, 4), yRange=(-2, 5), padding=0)
     window.session.set_x0(0.5)
-    wait_idle(qtbot, window)
+    ui.wait_idle(window)
     start = to_widget(view, 0.5, np.sin(0.5) + 0.25 / 4)
     end = to_widget(view, 2.0, 0.0)  # the mouse wanders off the curve; the point must not
     finished = []
     view.drag_finished.connect(finished.append)
-    drag(qtbot, view.viewport(), start, end)
+    ui.drag(view.viewport(), start, end)
 
     target_x = to_data(view, end)[0]
     x0 = window.session.x0
@@ -66,23 +64,23 @@ def test_drag_point_moves_x0_and_tangent(make_window, qtbot):
     assert finished and finished[-1] == pytest.approx(x0)
 
 
-def test_click_on_plot_moves_point(make_window, qtbot):
+def test_click_on_plot_moves_point(make_window, qtbot, ui):
     window = make_window(expression="x^2", restore=False)
     view = window.curve_view
     view.getPlotItem().vb.setRange(xRange=(-3, 3), yRange=(-1, 9), padding=0)
     QtCore.QCoreApplication.processEvents()
     pos = to_widget(view, -1.5, 6.0)
-    send_mouse(view.viewport(), "press", pos)
-    send_mouse(view.viewport(), "release", pos)
+    ui.send_mouse(view.viewport(), "press", pos)
+    ui.send_mouse(view.viewport(), "release", pos)
     qtbot.waitUntil(lambda: abs(window.session.x0 + 1.5) < 0.02)
     tx, ty = view.tangent_item.getData()
     assert (ty[1] - ty[0]) / (tx[1] - tx[0]) == pytest.approx(2 * window.session.x0, rel=1e-9)
 
 
-def test_invalid_text_shows_message_and_keeps_curve(make_window, qtbot):
+def test_invalid_text_shows_message_and_keeps_curve(make_window, qtbot, ui):
     window = make_window(expression="cos(x)", restore=False)
     before = window.curve_view.f_item.getData()[1].copy()
-    type_expression(qtbot, window, "cos(x) + sinn(x)")
+    ui.type_expression(window, "cos(x) + sinn(x)")
     panel = window.function_panel
     qtbot.waitUntil(lambda: panel.error_label.isVisible())
     assert "Column 10" in panel.error_label.text()
@@ -91,13 +89,13 @@ def test_invalid_text_shows_message_and_keeps_curve(make_window, qtbot):
     np.testing.assert_array_equal(window.curve_view.f_item.getData()[1], before)
     assert str(window.session.function.expr) == "cos(x)"
     # fixing the text clears the error and draws the new function
-    type_expression(qtbot, window, "cos(x) + sin(x)")
+    ui.type_expression(window, "cos(x) + sin(x)")
     assert not panel.error_label.isVisible()
     xs, ys = window.curve_view.f_item.getData()
     np.testing.assert_allclose(ys, np.cos(xs) + np.sin(xs), atol=1e-12)
 
 
-def test_parameter_slider_redraws_live(make_window, qtbot):
+def test_parameter_slider_redraws_live(make_window, qtbot, ui):
     window = make_window(expression="a x^2 + b", restore=False)
     row = window.parameters_panel.rows["a"]
     low, high, _ = window.session.parameter_ranges["a"]
@@ -110,7 +108,7 @@ def test_parameter_slider_redraws_live(make_window, qtbot):
     xs, ys = window.curve_view.f_item.getData()
     np.testing.assert_allclose(ys, -0.5 * xs**2 + 1.0, rtol=1e-12)
     # a new parameter gets its own row; a removed one loses it
-    type_expression(qtbot, window, "a x + c")
+    ui.type_expression(window, "a x + c")
     assert set(window.parameters_panel.rows) == {"a", "c"}
 
 
@@ -140,12 +138,12 @@ def test_poles_are_gaps_not_lines(make_window, qtbot):
     assert np.all(left[np.isfinite(left)] < 0) and np.all(right[np.isfinite(right)] > 0)
 
 
-def test_cursor_coordinates_in_status_bar(make_window, qtbot):
+def test_cursor_coordinates_in_status_bar(make_window, qtbot, ui):
     window = make_window(expression="x", restore=False)
     view = window.curve_view
     view.getPlotItem().vb.setRange(xRange=(-2, 2), yRange=(-2, 2), padding=0)
     QtCore.QCoreApplication.processEvents()
-    send_mouse(view.viewport(), "move", to_widget(view, 1.25, -0.5),
+    ui.send_mouse(view.viewport(), "move", to_widget(view, 1.25, -0.5),
                buttons=QtCore.Qt.MouseButton.NoButton)
     text = window.cursor_label.text().replace("−", "-")
     assert "x = 1.2" in text and "y = -0.5" in text
@@ -188,13 +186,13 @@ def test_typed_x0_accepts_constant_expressions(make_window, qtbot):
     assert window.session.x0 == pytest.approx(np.pi / 2)
 
 
-def test_preset_menu_sets_function(make_window, qtbot):
+def test_preset_menu_sets_function(make_window, qtbot, ui):
     window = make_window(restore=False)
     actions = window.function_panel.preset_actions
     assert len(actions) >= 15
     relu = next(a for a in actions if a.data() == "relu(x)")
     relu.trigger()
     qtbot.waitUntil(lambda: window.session.expression == "relu(x)")
-    wait_idle(qtbot, window)
+    ui.wait_idle(window)
     xs, ys = window.curve_view.f_item.getData()
     np.testing.assert_allclose(ys, np.maximum(xs, 0), atol=1e-12)

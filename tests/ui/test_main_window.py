@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6 import QtCore
 
-from tests.ui.conftest import type_expression, wait_idle
 
-
-def test_last_function_and_layout_restored(make_window, qtbot, settings):
+def test_last_function_and_layout_restored(make_window, qtbot, settings, ui):
     window = make_window(restore=False)
-    type_expression(qtbot, window, "tanh(2x)")
+    ui.type_expression(window, "tanh(2x)")
     window.session.set_x0(-0.75)
     window.docks["point"].hide()
     window.close()
@@ -58,9 +56,9 @@ def test_view_menu_toggles_docks(make_window, qtbot):
         "functionDock", "pointDock", "parametersDock"}
 
 
-def test_function_and_derivative_typeset(make_window, qtbot):
+def test_function_and_derivative_typeset(make_window, qtbot, ui):
     window = make_window(expression="sigmoid(x)", restore=False)
-    wait_idle(qtbot, window)
+    ui.wait_idle(window)
     panel = window.function_panel
     qtbot.waitUntil(lambda: panel.formula_label.pixmap() is not None
                     and not panel.formula_label.pixmap().isNull(), timeout=20000)

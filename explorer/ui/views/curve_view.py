@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from ...core.session import Session
 from ..bindings import signals_blocked
@@ -117,6 +117,11 @@ class CurveView(pg.PlotWidget):
         self.tangent_item = plot.plot(name="tangent at x₀", pen=pen("tangent", 2))
         for z, item in enumerate((self.f_item, self.d1_item, self.d2_item, self.tangent_item)):
             item.setZValue(z)
+        # During a drag only the tangent and the point move. The curves and the grid are painted
+        # once into pixmaps and blitted per frame (an antialiased 2,000-point path costs ~3 ms
+        # a paint); Qt re-renders a cache when the item changes or the view pans or zooms.
+        for item in (self.f_item.curve, self.d1_item.curve, self.d2_item.curve, self.grid):
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.point = CurvePoint()
         plot.addItem(self.point)
         self.message = pg.TextItem("", color=COLORS["axis_text"], anchor=(0.5, 0.5))
@@ -256,8 +261,11 @@ class CurveView(pg.PlotWidget):
     def _on_point_dragged(self, item) -> None:
         # The item moves wherever the mouse goes; the session takes x and the view puts the
         # point back on the curve at (x0, f(x0)).
-        self.session.set_x0(float(item.pos().x()))
-        self._update_point()
+        x = float(item.pos().x())
+        if x == self.session.x0:
+            self._update_point()  # only y moved: snap back onto the curve
+        else:
+            self.session.set_x0(x)  # the x0 event redraws point and tangent
 
     def _on_range_changed(self, vb, ranges, changed=None) -> None:
         self._resample()

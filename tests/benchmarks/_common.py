@@ -1,0 +1,23 @@
+"""Helpers for the benchmark scripts: robust statistics and a printed table."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+
+# Benchmarks run headless unless a display was asked for explicitly.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+
+
+def summary(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"median": statistics.median(ordered), "p95": p95, "n": len(ordered)}
+
+
+def row(metric: str, stats: dict[str, float], target: str = "", note: str = "") -> str:
+    return (f"{metric:<46} median {stats['median']:8.2f} ms   p95 {stats['p95']:8.2f} ms   "
+            f"n={stats['n']:<5} {target:<14} {note}")

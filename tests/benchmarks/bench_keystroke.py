@@ -1,0 +1,78 @@
+"""Keystroke to all views updated, for every preset function.
+
+A key press in the function field -> parse off the GUI thread -> curve, f', tangent, point
+read-outs and parameter sliders updated -> the curve view painted. The typeset formula comes
+after that (matplotlib mathtext, also off the GUI thread) and is reported on its own line.
+
+    python tests/benchmarks/bench_keystroke.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import _common  # noqa: F401
+from _common import row, summary
+from bench_drag import PaintCounter
+from PySide6 import QtCore, QtTest, QtWidgets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    from explorer.paths import function_presets
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.theme import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    tmp = QtCore.QTemporaryDir()
+    settings = QtCore.QSettings(tmp.path() + "/k.ini", QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, expression="x", restore=False)
+    window.resize(1200, 800)
+    window.show()
+
+    def settle(predicate, timeout=30.0):
+        # Wait as the event loop does, idle between events: a loop spinning processEvents()
+        # would hold the GIL and starve the parsing thread it is waiting for.
+        end = time.perf_counter() + timeout
+        while not predicate():
+            QtTest.QTest.qWait(1)
+            if time.perf_counter() > end:
+                raise RuntimeError("timed out")
+
+    settle(lambda: window.session.function is not None and not window.worker.is_busy())
+    stamps = {}
+    window.session.connect("function", lambda s, f: stamps.setdefault("views", time.perf_counter()))
+    counter = PaintCounter()
+    window.curve_view.viewport().installEventFilter(counter)
+    edit = window.function_panel.edit
+    views, typeset = [], []
+    presets = [p["expression"] for p in function_presets()]
+    for round_ in range(args.rounds + 1):
+        for text in presets:
+            # a distinct function each time, so that no cache answers for us
+            text = text if round_ == 0 else f"{text} + {round_}/1000"
+            edit.setText(text[:-1])
+            stamps.clear()
+            painted = counter.count
+            t0 = time.perf_counter()
+            QtTest.QTest.keyClick(edit, text[-1])
+            settle(lambda p=painted: "views" in stamps and counter.count > p)
+            t_views = time.perf_counter()
+            settle(lambda: not window.worker.is_busy())
+            t_typeset = time.perf_counter()
+            if round_ > 0:  # round 0 warms imports (SymPy, mathtext)
+                views.append((t_views - t0) * 1e3)
+                typeset.append((t_typeset - t0) * 1e3)
+            assert window.session.expression == text and window.session.error is None, text
+    print(f"presets: {len(presets)}, rounds: {args.rounds}")
+    print(row("keystroke -> all views updated and painted", summary(views), "target <= 30 ms"))
+    print(row("keystroke -> typeset f and f' shown", summary(typeset)))
+    window.close()
+
+
+if __name__ == "__main__":
+    main()

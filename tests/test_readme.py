@@ -1,0 +1,34 @@
+"""The README's core example runs as written, and says what it returns."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_core_example_runs(capsys):
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
+    ec = namespace["ec"]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("6 unknown function 'sinn'; did you mean sin?")
+    assert printed[1] == "1.5" and len(printed) == 3  # 1.5, then 0.0 from the batch
+    f = namespace["f"]
+    assert f.variables == ("x",)
+    np.testing.assert_allclose(ec.tangent(f, 0.5)[0], np.cos(0.5) * np.exp(-0.05) - 0.2 * np.sin(0.5) * np.exp(-0.05))
+    h = namespace["h"]
+    np.testing.assert_allclose(h.with_parameters(a=2.0).gradient((1.0, 2.0)), [4.0, 4.0])
+    np.testing.assert_allclose(h.hessian((1.0, 2.0)), [[2.0, 0.0], [0.0, 2.0]])
+    assert namespace["s"].show_second_derivative is True
+
+
+def test_readme_names_both_commands():
+    text = README.read_text(encoding="utf-8")
+    assert "pip install . && calculus-explorer" in text
+    assert "pip install '.[test]' && pytest" in text
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install '.[test]' && pytest" in ci
