@@ -21,14 +21,17 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from .limits import TimeLimitExceeded, time_limit
+
 __all__ = ["ExpressionError", "Function", "parse", "FUNCTIONS", "CONSTANTS"]
 
 MAX_LENGTH = 1000  # characters of text
 MAX_DEPTH = 60  # nested parentheses
-MAX_NODES = 400  # syntax-tree nodes
+MAX_NODES = 1500  # syntax-tree nodes (Python counts ~3 per name or number)
 MAX_DIGITS = 40  # digits of one number
 MAX_EXPONENT = 1000  # |n| in a power with a numeric exponent
 MAX_MAGNITUDE_LOG10 = 300  # numeric powers must stay below 10**300
+PARSE_TIME_LIMIT = 0.5  # seconds of SymPy work to build one expression
 
 
 class ExpressionError(ValueError):
@@ -327,9 +330,6 @@ def _to_python(tokens: list[_Token]) -> tuple[str, list[int]]:
 # --------------------------------------------------------------------------------------------
 # Building SymPy from the checked syntax tree
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}
-
-
 class _Builder:
     def __init__(self, colmap: list[int], variables: tuple[str, ...]):
         self.colmap = colmap
@@ -358,23 +358,38 @@ class _Builder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand)
             return -operand if isinstance(node.op, ast.USub) else operand
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            left = self.build(node.left)
-            right = self.build(node.right)
-            if isinstance(node.op, ast.Add):
-                return left + right
-            if isinstance(node.op, ast.Sub):
-                return left - right
-            if isinstance(node.op, ast.Mult):
-                return left * right
-            if isinstance(node.op, ast.Div):
-                if right.is_zero:
-                    raise ExpressionError("division by zero", self.col(node.right))
-                return left / right
-            return self.power(left, right, node)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            # a + b - c + ... as one n-ary Add: SymPy re-flattens on every binary +, which
+            # makes long sums quadratic
+            items = self._chain(node, (ast.Add, ast.Sub))
+            return sp.Add(*[(-1 if isinstance(op, ast.Sub) else 1) * self.build(operand)
+                            for op, operand in items])
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+            factors = []
+            for op, operand in self._chain(node, (ast.Mult, ast.Div)):
+                value = self.build(operand)
+                if isinstance(op, ast.Div):
+                    if value.is_zero:
+                        raise ExpressionError("division by zero", self.col(operand))
+                    value = sp.Pow(value, -1)
+                factors.append(value)
+            return sp.Mul(*factors)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            return self.power(self.build(node.left), self.build(node.right), node)
         if isinstance(node, ast.Call):
             return self.call(node)
         raise ExpressionError("this is not part of a mathematical expression", self.col(node))
+
+    @staticmethod
+    def _chain(node: ast.AST, ops: tuple) -> list[tuple[ast.AST | None, ast.AST]]:
+        """The operands of a left-nested chain like a + b - c, with the operator before each."""
+        items = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, ops):
+            items.append((node.op, node.right))
+            node = node.left
+        items.append((None, node))
+        items.reverse()
+        return items
 
     def name(self, node: ast.Name) -> sp.Expr:
         name = node.id[len("_n_"):] if node.id.startswith("_n_") else node.id
@@ -490,9 +505,15 @@ def parse(text: str, variables: tuple[str, ...] | list[str] | None = None) -> Fu
         raise ExpressionError(f"expression too complex (more than {MAX_NODES} parts)", 1)
     builder = _Builder(colmap, split_vars)
     try:
-        expr = builder.build(tree)
+        with time_limit(PARSE_TIME_LIMIT):
+            expr = builder.build(tree)
+            undefined = expr.has(sp.zoo, sp.nan)
     except ExpressionError:
         raise
+    except TimeLimitExceeded:
+        raise ExpressionError(
+            "SymPy could not simplify this in time; are there constants like log(1, asin(9))?",
+            1) from None
     except RecursionError:
         raise ExpressionError("expression too complex", 1) from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError) as exc:
@@ -504,7 +525,7 @@ def parse(text: str, variables: tuple[str, ...] | list[str] | None = None) -> Fu
     symbols = {name: builder.names.get(name) or sp.Symbol(name, real=True) for name in variables}
     params = {name: 1.0 for name in builder.order if name not in variables}
     param_symbols = {name: builder.names[name] for name in params}
-    if expr.has(sp.zoo, sp.nan):
+    if undefined:
         raise ExpressionError("the expression is undefined everywhere (division by zero?)", 1)
     return Function(text, expr, symbols, param_symbols, params)
 

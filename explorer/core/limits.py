@@ -1,0 +1,58 @@
+"""A time limit for SymPy work on user input.
+
+SymPy is pure Python, and some tiny inputs make it evaluate for minutes (a constant like
+``log(1, asin(15987))`` sends evalf hunting for the precision of a complex number). A thread
+cannot be killed, but it can be interrupted: past the deadline a watchdog raises
+:class:`TimeLimitExceeded` asynchronously in the guarded thread (at its next bytecode), and
+keeps raising every 50 ms until the block is left, in case a broad ``except`` swallowed one.
+Nothing is paid while the work stays within its limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import threading
+from collections.abc import Iterator
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+_set_async_exc.restype = ctypes.c_int
+
+
+class TimeLimitExceeded(BaseException):
+    """The guarded work ran past its time limit.
+
+    A BaseException, like KeyboardInterrupt, so that library code's ``except Exception``
+    does not swallow it.
+    """
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`TimeLimitExceeded` inside the block once ``seconds`` have passed."""
+    thread_id = threading.get_ident()
+    left = threading.Event()
+    lock = threading.Lock()
+    state = {"active": True}
+
+    def watchdog() -> None:
+        if left.wait(seconds):
+            return
+        while True:
+            with lock:
+                if not state["active"]:
+                    return
+                _set_async_exc(thread_id, TimeLimitExceeded)
+            if left.wait(0.05):
+                return
+
+    threading.Thread(target=watchdog, name="time-limit", daemon=True).start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["active"] = False
+            # An exception posted but not yet delivered must not escape after the block.
+            _set_async_exc(thread_id, ctypes.py_object())
+        left.set()
