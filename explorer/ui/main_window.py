@@ -81,7 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
             self.docks[key] = dock
         self.resizeDocks([self.docks["function"]], [360], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks(list(self.docks.values()), [260, 220, 240], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks(list(self.docks.values()), [200, 190, 330], QtCore.Qt.Orientation.Vertical)
 
         self._build_status_bar()
         self._build_menus()

@@ -196,3 +196,25 @@ def test_preset_menu_sets_function(make_window, qtbot, ui):
     ui.wait_idle(window)
     xs, ys = window.curve_view.f_item.getData()
     np.testing.assert_allclose(ys, np.maximum(xs, 0), atol=1e-12)
+
+
+def test_parameter_range_is_editable(make_window, qtbot):
+    window = make_window(expression="a x", restore=False)
+    row = window.parameters_panel.rows["a"]
+    assert (row.low.text(), row.high.text(), row.step.text()) == ("-1", "3", "0.01")
+    for box, text in ((row.low, "-10"), (row.high, "10"), (row.step, "0.5")):
+        box.selectAll()
+        qtbot.keyClicks(box, text)
+        qtbot.keyClick(box, QtCore.Qt.Key.Key_Return)
+    assert window.session.parameter_ranges["a"] == (-10.0, 10.0, 0.5)
+    assert row.slider.maximum() == 40
+    row.slider.setValue(40)
+    assert window.session.parameters["a"] == pytest.approx(10.0)
+    xs, ys = window.curve_view.f_item.getData()
+    np.testing.assert_allclose(ys, 10 * xs, rtol=1e-12)
+    # a reversed range is refused and the fields show the range in force
+    row.low.selectAll()
+    qtbot.keyClicks(row.low, "20")
+    qtbot.keyClick(row.low, QtCore.Qt.Key.Key_Return)
+    assert window.session.parameter_ranges["a"] == (-10.0, 10.0, 0.5)
+    assert row.low.text() == "-10"

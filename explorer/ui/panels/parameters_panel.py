@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import Session
 from ..bindings import signals_blocked
@@ -33,16 +33,15 @@ class ParameterRow(QtWidgets.QWidget):
         self.value.setRange(-1e12, 1e12)
         self.value.setKeyboardTracking(False)
         self.value.setMinimumWidth(86)
-        self.low, self.high, self.step = (QtWidgets.QDoubleSpinBox() for _ in range(3))
+        # Plain fields showing "-1", "3", "0.01": a spin box would print "-1.000000".
+        self.low, self.high, self.step = (QtWidgets.QLineEdit() for _ in range(3))
         for box, tip in ((self.low, "lowest slider value"), (self.high, "highest slider value"),
-                         (self.step, "slider step")):
-            box.setRange(-1e9, 1e9)
-            box.setDecimals(6)
-            box.setKeyboardTracking(False)
+                         (self.step, "slider step (positive)")):
+            validator = QtGui.QDoubleValidator(-1e9, 1e9, 12, box)
+            validator.setNotation(QtGui.QDoubleValidator.Notation.ScientificNotation)
+            box.setValidator(validator)
             box.setToolTip(tip)
-            box.setButtonSymbols(QtWidgets.QAbstractSpinBox.ButtonSymbols.NoButtons)
-            box.setMaximumWidth(80)
-        self.step.setMinimum(1e-6)
+            box.setMaximumWidth(64)
         top = QtWidgets.QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(title)
@@ -80,9 +79,9 @@ class ParameterRow(QtWidgets.QWidget):
             self.value.setDecimals(decimals)
             self.value.setSingleStep(step)
             self.value.setValue(value)
-            self.low.setValue(low)
-            self.high.setValue(high)
-            self.step.setValue(step)
+            self.low.setText(f"{low:g}")
+            self.high.setText(f"{high:g}")
+            self.step.setText(f"{step:g}")
 
     def _slider_moved(self, ticks: int) -> None:
         low, high, _ = self.session.parameter_ranges[self.name]
@@ -93,11 +92,12 @@ class ParameterRow(QtWidgets.QWidget):
         self.session.set_parameter(self.name, value)
 
     def _range_edited(self) -> None:
-        low, high, step = self.low.value(), self.high.value(), self.step.value()
         try:
+            low, high, step = (float(box.text()) for box in (self.low, self.high, self.step))
             self.session.set_parameter_range(self.name, low, high, step)
         except ValueError as exc:
-            self.setToolTip(str(exc))
+            # A reversed range or a zero step: say so where the user looks, restore the fields.
+            QtWidgets.QToolTip.showText(self.mapToGlobal(self.rect().bottomLeft()), str(exc), self)
             self.refresh()
 
 
