@@ -598,6 +598,9 @@ def _compile(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
     return fn
 
 
+_SCALARS = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
+
+
 class _Shared:
     """What every parameter variant and derivative of one parsed expression shares.
 
@@ -683,6 +686,8 @@ class Function:
             )
         if self._compiled is None:
             self._compiled = _compile(self.expr, self._all_symbols)
+        if all(type(a) in _SCALARS for a in args):
+            return self._call_scalar(args)
         arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
         shape = arrays[0].shape if arrays else ()
         with np.errstate(all="ignore"):
@@ -698,6 +703,24 @@ class Function:
                 out = np.full(shape, np.nan)
         out[~np.isfinite(out)] = np.nan
         return out[()] if out.ndim == 0 else out
+
+    def _call_scalar(self, args) -> np.float64:
+        # The drag path evaluates f, f', f'' at one point several times a frame: skip the
+        # array machinery (broadcasting, masks), keep the same NaN rules.
+        with np.errstate(all="ignore"):
+            try:
+                out = np.asarray(self._compiled(*map(np.float64, args), *self._parameters.values()))
+                if out.size != 1:
+                    return np.float64(np.nan)
+                if np.iscomplexobj(out):
+                    z = complex(out.reshape(()))
+                    if abs(z.imag) > 1e-12 * max(1.0, abs(z.real)):
+                        return np.float64(np.nan)
+                    out = np.asarray(z.real)
+                value = np.float64(out.reshape(()))
+            except (ArithmeticError, ValueError, TypeError, AttributeError, NameError):
+                return np.float64(np.nan)
+        return value if np.isfinite(value) else np.float64(np.nan)
 
     # -- derivatives -------------------------------------------------------------------------
     def diff(self, *variables: str) -> Function:

@@ -58,7 +58,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("Calculus Explorer")
         self.settings = settings if settings is not None else QtCore.QSettings()
         self.session = Session(expression or DEFAULT_EXPRESSION, parse_now=False)
-        self.worker = Worker(self)
+        self.worker = Worker(self)  # parsing: short jobs, never queued behind typesetting
+        self.typeset_worker = Worker(self)
         self._saved_session = self._read_saved_session() if restore and expression is None else None
         if self._saved_session and isinstance(self._saved_session.get("expression"), str):
             self.session.expression = self._saved_session["expression"]
@@ -88,7 +89,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.function_panel.expression_edited.connect(self.request_expression)
         self.curve_view.cursor_moved.connect(self._show_cursor)
         self.worker.busy_changed.connect(self._show_busy)
-        self.session.connect("function", lambda s, f: self._request_typeset())
+        self.typeset_worker.busy_changed.connect(self._show_busy)
+        # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
+        # never competes with the redraw a keystroke causes.
+        self._typeset_timer = QtCore.QTimer(self, singleShot=True, interval=150)
+        self._typeset_timer.timeout.connect(self._request_typeset)
+        self.session.connect("function", lambda s, f: self._typeset_timer.start())
 
         self.resize(1280, 820)
         self._default_state = self.saveState(SETTINGS_VERSION)
@@ -185,15 +191,20 @@ class MainWindow(QtWidgets.QMainWindow):
         color = self.palette().color(QtGui.QPalette.ColorRole.WindowText).name()
         from .typeset import typeset_function
 
-        self.worker.submit("typeset", lambda: typeset_function(function, color),
-                           self.function_panel.show_typeset)
+        self.typeset_worker.submit("typeset", lambda: typeset_function(function, color),
+                                   self.function_panel.show_typeset)
 
     # -- status ------------------------------------------------------------------------------------
     def _show_cursor(self, x: float, y: float) -> None:
         self.cursor_label.setText(f"x = {format_number(x, 5)}    y = {format_number(y, 5)}")
 
-    def _show_busy(self, busy: bool) -> None:
-        self.busy_label.setVisible(busy)
+    def _show_busy(self, _busy: bool) -> None:
+        self.busy_label.setVisible(self.is_busy())
+
+    def is_busy(self) -> bool:
+        """Work is pending off the GUI thread (a parse, or a typeset waiting or running)."""
+        return (self.worker.is_busy() or self.typeset_worker.is_busy()
+                or self._typeset_timer.isActive())
 
     # -- layout and settings -----------------------------------------------------------------------
     def reset_layout(self) -> None:
@@ -236,5 +247,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
+        self._typeset_timer.stop()
         self.worker.wait(5000)
+        self.typeset_worker.wait(5000)
         super().closeEvent(event)

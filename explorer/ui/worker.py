@@ -8,6 +8,7 @@ Results come back on the GUI thread through a queued signal.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -26,6 +27,10 @@ class Worker(QtCore.QObject):
 
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
+        # Every Python call Qt makes into the GUI thread (each paint() override) must take the
+        # GIL from a busy worker; at the default 5 ms switch interval a repaint then waits
+        # ~100 ms behind SymPy or mathtext. 1 ms keeps the GUI at display rate.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self._pool = QtCore.QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # SymPy and mathtext are not thread-safe among themselves
         self._relay = _Relay(self)

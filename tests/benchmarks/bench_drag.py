@@ -54,7 +54,7 @@ def bench_ours(frames: int) -> list[float]:
     window.show()
     app = QtWidgets.QApplication.instance()
     deadline = time.time() + 30
-    while window.session.function is None or window.worker.is_busy():
+    while window.session.function is None or window.is_busy():
         app.processEvents()
         if time.time() > deadline:
             raise RuntimeError("the function was not parsed in time")

@@ -35,12 +35,14 @@ def make_window(qtbot, settings):
 
     yield make
     for window in windows:
+        window._typeset_timer.stop()
         window.worker.wait(10000)
+        window.typeset_worker.wait(10000)
 
 
 def wait_idle(qtbot, window, timeout=20000):
     """Wait until the worker has delivered everything (parse, typeset)."""
-    qtbot.waitUntil(lambda: not window.worker.is_busy(), timeout=timeout)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=timeout)
     QtWidgets.QApplication.processEvents()
 
 

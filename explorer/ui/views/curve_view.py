@@ -43,6 +43,26 @@ def sample(f, lo: float, hi: float, n: int = SAMPLES) -> tuple[np.ndarray, np.nd
     return xs, ys
 
 
+def clip_line(slope: float, intercept: float, x_range, y_range):
+    """The part of y = slope x + intercept inside the view rectangle, as (xs, ys), or None.
+
+    Clipping here rather than leaving it to the painter matters: an antialiased line that runs
+    far outside the view costs Qt's stroker ~2 ms a frame.
+    """
+    if not (np.isfinite(slope) and np.isfinite(intercept)):
+        return None
+    (x0, x1), (y0, y1) = x_range, y_range
+    if slope != 0:
+        xa, xb = sorted(((y0 - intercept) / slope, (y1 - intercept) / slope))
+        x0, x1 = max(x0, xa), min(x1, xb)
+    elif not y0 <= intercept <= y1:
+        return None
+    if x0 >= x1:
+        return None
+    xs = np.array([x0, x1])
+    return xs, slope * xs + intercept
+
+
 def robust_y_range(ys: np.ndarray) -> tuple[float, float]:
     """A y range showing the bulk of a curve (poles and spikes clipped), with a margin."""
     finite = ys[np.isfinite(ys)]
@@ -120,7 +140,8 @@ class CurveView(pg.PlotWidget):
         # During a drag only the tangent and the point move. The curves and the grid are painted
         # once into pixmaps and blitted per frame (an antialiased 2,000-point path costs ~3 ms
         # a paint); Qt re-renders a cache when the item changes or the view pans or zooms.
-        for item in (self.f_item.curve, self.d1_item.curve, self.d2_item.curve, self.grid):
+        for item in (self.f_item.curve, self.d1_item.curve, self.d2_item.curve, self.grid,
+                     self.legend):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.point = CurvePoint()
         plot.addItem(self.point)
@@ -214,12 +235,11 @@ class CurveView(pg.PlotWidget):
         from ...core.calculus import tangent
 
         slope, intercept = tangent(f, self.session.x0)
-        lo, hi = self.getPlotItem().vb.viewRange()[0]
-        if np.isfinite(slope):
-            xs = np.array([lo, hi])
-            self.tangent_item.setData(xs, slope * xs + intercept)
-        else:
+        segment = clip_line(slope, intercept, *self.getPlotItem().vb.viewRange())
+        if segment is None:
             self.tangent_item.setData([], [])
+        else:
+            self.tangent_item.setData(*segment)
 
     def _update_visibility(self) -> None:
         s = self.session
@@ -268,7 +288,11 @@ class CurveView(pg.PlotWidget):
             self.session.set_x0(x)  # the x0 event redraws point and tangent
 
     def _on_range_changed(self, vb, ranges, changed=None) -> None:
-        self._resample()
+        x_changed = changed is None or changed[0]
+        if x_changed:
+            self._resample()  # new x samples; the tangent is re-clipped there
+        else:
+            self._update_tangent()  # only y moved: the curves are still right
         if self.message.isVisible():
             self._center_message()
         if self._syncing_range:
