@@ -25,13 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from PySide6 import QtCore, QtWidgets
 
-    from .ui.theme import configure_pyqtgraph
-
     QtCore.QCoreApplication.setOrganizationName("CalculusExplorer")
     QtCore.QCoreApplication.setApplicationName("calculus-explorer")
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationDisplayName("Calculus Explorer")
-    configure_pyqtgraph()
     if args.settings:
         settings = QtCore.QSettings(args.settings, QtCore.QSettings.Format.IniFormat)
     else:

@@ -11,7 +11,6 @@ from .bindings import format_number
 from .panels.function_panel import FunctionPanel
 from .panels.parameters_panel import ParametersPanel
 from .panels.point_panel import PointPanel
-from .views.curve_view import CurveView
 from .worker import Worker
 
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
@@ -27,6 +26,13 @@ implicit products: <code>2x</code>, <code>3(x+1)</code>, <code>(x+1)(x-1)</code>
 <p><b>Functions:</b> sin cos tan asin acos atan sinh cosh tanh exp log ln sqrt abs min max
 sigmoid relu softplus gelu erf (and log10, log2, sign, asinh, acosh, atanh).</p>
 <p>Non-smooth points take PyTorch's convention: relu'(0) = 0 and abs'(0) = 0.</p>"""
+
+
+def _import_plotting() -> bool:
+    """Load pyqtgraph off the GUI thread while the window is already on screen."""
+    import pyqtgraph  # noqa: F401
+
+    return True
 
 
 def _prepare(text: str):
@@ -64,8 +70,18 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._saved_session and isinstance(self._saved_session.get("expression"), str):
             self.session.expression = self._saved_session["expression"]
 
-        self.curve_view = CurveView(self.session)
-        self.setCentralWidget(self.curve_view)
+        # The plot is built once pyqtgraph has loaded off the GUI thread; until then the
+        # window (menus, docks, the function field) is already painted and usable.
+        self.curve_view = None
+        self.loader = Worker(self)
+        placeholder = QtWidgets.QLabel("Loading the plot…")
+        placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        placeholder.setEnabled(False)
+        # A stack keeps the central area's size when the plot replaces the placeholder.
+        self.central = QtWidgets.QStackedWidget()
+        self.central.setMinimumSize(480, 360)
+        self.central.addWidget(placeholder)
+        self.setCentralWidget(self.central)
         self.function_panel = FunctionPanel(self.session)
         self.point_panel = PointPanel(self.session)
         self.parameters_panel = ParametersPanel(self.session)
@@ -87,9 +103,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self.function_panel.expression_edited.connect(self.request_expression)
-        self.curve_view.cursor_moved.connect(self._show_cursor)
         self.worker.busy_changed.connect(self._show_busy)
         self.typeset_worker.busy_changed.connect(self._show_busy)
+        self.loader.busy_changed.connect(self._show_busy)
         # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
         # never competes with the redraw a keystroke causes.
         self._typeset_timer = QtCore.QTimer(self, singleShot=True, interval=150)
@@ -100,8 +116,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self._default_state = self.saveState(SETTINGS_VERSION)
         if restore:
             self._restore_window()
-        # Parse after the first paint: SymPy takes ~0.6 s to import, the window should not wait.
-        QtCore.QTimer.singleShot(0, lambda: self.request_expression(self.session.expression))
+        # Load pyqtgraph and parse after the first paint: each import takes ~0.6-1 s, and
+        # neither runs on the GUI thread.
+        QtCore.QTimer.singleShot(0, self._start)
+
+    def _start(self) -> None:
+        self.loader.submit("views", _import_plotting, self._build_views)
+        self.request_expression(self.session.expression)
+
+    def _build_views(self, _loaded=None) -> None:
+        from .theme import configure_pyqtgraph
+        from .views.curve_view import CurveView
+
+        configure_pyqtgraph()
+        self.curve_view = CurveView(self.session)
+        self.curve_view.cursor_moved.connect(self._show_cursor)
+        self.central.addWidget(self.curve_view)
+        self.central.setCurrentWidget(self.curve_view)
 
     # -- building ------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -141,7 +172,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addSeparator()
         fit = view.addAction("Fit curve vertically")
         fit.setShortcut(QtGui.QKeySequence("Ctrl+0"))
-        fit.triggered.connect(self.curve_view.fit_view)
+        fit.triggered.connect(lambda: self.curve_view and self.curve_view.fit_view())
         reset = view.addAction("Reset layout")
         reset.setObjectName("resetLayoutAction")
         reset.triggered.connect(self.reset_layout)
@@ -204,7 +235,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def is_busy(self) -> bool:
         """Work is pending off the GUI thread (a parse, or a typeset waiting or running)."""
         return (self.worker.is_busy() or self.typeset_worker.is_busy()
-                or self._typeset_timer.isActive())
+                or self.loader.is_busy() or self._typeset_timer.isActive())
 
     # -- layout and settings -----------------------------------------------------------------------
     def reset_layout(self) -> None:
@@ -248,6 +279,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
         self._typeset_timer.stop()
-        self.worker.wait(5000)
-        self.typeset_worker.wait(5000)
+        for worker in (self.loader, self.worker, self.typeset_worker):
+            worker.wait(5000)
         super().closeEvent(event)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6 import QtCore
+
+# pyqtgraph is imported inside the functions: the window paints before it is loaded (its
+# import makes PySide6 build every Qt class, ~0.5-1 s).
 
 COLORS = {
     "background": "#ffffff",
@@ -24,11 +26,15 @@ COLORS = {
 
 def configure_pyqtgraph() -> None:
     """Global pyqtgraph options; call once before any view is built."""
+    import pyqtgraph as pg
+
     pg.setConfigOptions(background=COLORS["background"], foreground=COLORS["axis_text"],
                         antialias=True)
 
 
 def pen(key: str, width: float = 2.0, style=QtCore.Qt.PenStyle.SolidLine):
+    import pyqtgraph as pg
+
     p = pg.mkPen(COLORS[key], width=width, style=style)
     p.setCosmetic(True)
     return p

@@ -35,10 +35,24 @@ class Watch(QtCore.QObject):
                 view = getattr(top, "curve_view", None)
                 if obj is getattr(view, "viewport", lambda: None)():
                     xs = view.f_item.xData
-                    if xs is not None and len(xs):
-                        marks.setdefault("curve", time.time())
-                        QtCore.QTimer.singleShot(0, QtWidgets.QApplication.quit)
+                    if xs is not None and len(xs) and "curve" not in marks:
+                        marks["curve"] = time.time()
+                        marks["peak_at_curve_mb"] = peak_mb()
+                        settle(top)
         return False
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def settle(window):
+    # keep running until start-up work is over (typesetting loaded mathtext), then quit
+    def check():
+        if window.is_busy():
+            QtCore.QTimer.singleShot(20, check)
+        else:
+            marks["settled"] = time.time()
+            QtWidgets.QApplication.quit()
+    QtCore.QTimer.singleShot(20, check)
 
 app = QtWidgets.QApplication(sys.argv[:1])
 watch = Watch()
@@ -52,8 +66,8 @@ else:
     from explorer.app import main
     QtCore.QTimer.singleShot(15000, app.quit)
     main(["--reset", "--settings", sys.argv[3]])
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({k: (v - t_start) * 1e3 for k, v in marks.items()} | {"peak_mb": peak_mb}))
+out = {k: (v - t_start) * 1e3 for k, v in marks.items() if not k.endswith("_mb")}
+print(json.dumps(out | {"peak_mb": peak_mb(), "peak_at_curve_mb": marks.get("peak_at_curve_mb", 0)}))
 """
 
 
@@ -81,12 +95,16 @@ def main() -> None:
     curve = summary([r["curve"] for r in ours])
     bare_paint = summary([r["paint"] for r in bare])
     peak = max(r["peak_mb"] for r in ours)
+    peak_curve = max(r["peak_at_curve_mb"] for r in ours)
+    settled = summary([r["settled"] for r in ours])
     print(f"platform: {os.environ.get('QT_QPA_PLATFORM')}, runs: {args.runs}")
     print(f"{'first painted window':<34} median {paint['median']:7.0f} ms  p95 {paint['p95']:7.0f} ms   target <= 700 ms")
     print(f"{'first curve drawn':<34} median {curve['median']:7.0f} ms  p95 {curve['p95']:7.0f} ms   target <= 1200 ms")
     print(f"{'bare Qt + pyqtgraph window painted':<34} median {bare_paint['median']:7.0f} ms   (reference)")
     print(f"{'ratio first paint / bare window':<34} {paint['median'] / bare_paint['median']:7.2f}x")
-    print(f"{'peak memory (max RSS)':<34} {peak:7.0f} MB   target <= 200 MB")
+    print(f"{'start-up work done (typeset shown)':<34} median {settled['median']:7.0f} ms")
+    print(f"{'peak memory at first curve':<34} {peak_curve:7.0f} MB   target <= 200 MB")
+    print(f"{'peak memory, start-up settled':<34} {peak:7.0f} MB   (f and f' typeset: mathtext loaded)")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ def make_window(qtbot, settings):
         window.resize(1200, 800)
         window.show()
         qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window.session.function is not None, timeout=20000)
+        qtbot.waitUntil(lambda: window.session.function is not None
+                        and window.curve_view is not None, timeout=20000)
         wait_idle(qtbot, window)
         windows.append(window)
         return window
@@ -36,8 +37,8 @@ def make_window(qtbot, settings):
     yield make
     for window in windows:
         window._typeset_timer.stop()
-        window.worker.wait(10000)
-        window.typeset_worker.wait(10000)
+        for worker in (window.loader, window.worker, window.typeset_worker):
+            worker.wait(10000)
 
 
 def wait_idle(qtbot, window, timeout=20000):

@@ -65,3 +65,10 @@ def test_function_and_derivative_typeset(make_window, qtbot, ui):
     assert "sigmoid" in panel.formula_label.toolTip()
     assert "sigmoid" in panel.derivative_label.toolTip()
     assert not panel.derivative_label.pixmap().isNull()
+
+
+def test_plot_takes_the_centre(make_window, qtbot):
+    # The plot replaces a placeholder after pyqtgraph loads; the docks must not swallow it.
+    window = make_window(restore=False)
+    assert window.curve_view.width() > 0.55 * window.width()
+    assert window.curve_view.isVisible()

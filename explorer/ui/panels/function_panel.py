@@ -105,6 +105,9 @@ class FunctionPanel(QtWidgets.QWidget):
         label.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter)
         label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setProperty("prefix", prefix)
+        # A long formula must not widen the dock (and shift the plot under the user's mouse).
+        label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                            QtWidgets.QSizePolicy.Policy.Preferred)
         return label
 
     def _build_presets_menu(self) -> QtWidgets.QMenu:
@@ -156,15 +159,19 @@ class FunctionPanel(QtWidgets.QWidget):
             with signals_blocked(box):
                 box.setChecked(getattr(s, name))
 
-    def show_typeset(self, images: dict[str, bytes | str]) -> None:
-        """Show rendered formulas: PNG bytes per label key (or plain text as a fallback)."""
+    def show_typeset(self, images: dict[str, tuple | str]) -> None:
+        """Show rendered formulas: (width, height, ARGB32 bytes) per key, or plain text."""
         for key, label in (("f", self.formula_label), ("d1", self.derivative_label)):
             value = images.get(key)
             prefix = label.property("prefix")
-            if isinstance(value, bytes):
-                image = QtGui.QImage.fromData(value, "PNG")
+            if isinstance(value, tuple):
+                width, height, data = value
+                image = QtGui.QImage(data, width, height, 4 * width,
+                                     QtGui.QImage.Format.Format_ARGB32_Premultiplied).copy()
+                # rendered at 2x; shrink further when wider than the dock
+                ratio = max(2.0, image.width() / max(label.width(), 1))
                 pixmap = QtGui.QPixmap.fromImage(image)
-                pixmap.setDevicePixelRatio(self.devicePixelRatioF() * 2)
+                pixmap.setDevicePixelRatio(ratio * self.devicePixelRatioF())
                 label.setPixmap(pixmap)
                 label.setToolTip(images.get(key + "_text", ""))
             else:
