@@ -154,7 +154,8 @@ def test_two_variable_function_explained(make_window, qtbot):
     view = window.curve_view
     assert view.message.isVisible()
     assert "x and y" in view.message.textItem.toPlainText()
-    assert len(view.f_item.getData()[0] or []) == 0
+    xs = view.f_item.getData()[0]
+    assert xs is None or len(xs) == 0
 
 
 def test_toggles_show_and_hide_derivatives(make_window, qtbot):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import Session
 from ..bindings import signals_blocked
@@ -79,6 +79,24 @@ def robust_y_range(ys: np.ndarray) -> tuple[float, float]:
     return (float(lo - pad), float(hi + pad))
 
 
+class Curve(pg.PlotCurveItem):
+    """A drawn curve the mouse passes through: no hit-testing.
+
+    pyqtgraph asks every item under the cursor for its shape on each mouse move; a curve's
+    shape is its 2,000-point path stroked, which costs milliseconds per move during a drag.
+    """
+
+    def __init__(self, pen, name: str):
+        super().__init__(pen=pen, name=name, connect="finite")
+
+    def setData(self, *args, **kwargs):  # noqa: N802 - pyqtgraph's name
+        kwargs.setdefault("connect", "finite")
+        super().setData(*args, **kwargs)
+
+    def shape(self) -> QtGui.QPainterPath:
+        return QtGui.QPainterPath()
+
+
 class CurvePoint(pg.TargetItem):
     """The draggable point; the view pins it to the curve through the session."""
 
@@ -129,19 +147,18 @@ class CurveView(pg.PlotWidget):
         self.legend = plot.addLegend(offset=(12, 12), labelTextColor=COLORS["axis_text"],
                                      brush=pg.mkBrush(255, 255, 255, 220),
                                      pen=pg.mkPen(COLORS["grid"]))
-        self.f_item = plot.plot(name="f(x)", pen=pen("f", 2.5), connect="finite")
-        self.d1_item = plot.plot(name="f′(x)", pen=pen("d1", 1.8, QtCore.Qt.PenStyle.DashLine),
-                                 connect="finite")
-        self.d2_item = plot.plot(name="f″(x)", pen=pen("d2", 1.8, QtCore.Qt.PenStyle.DotLine),
-                                 connect="finite")
-        self.tangent_item = plot.plot(name="tangent at x₀", pen=pen("tangent", 2))
+        self.f_item = Curve(pen=pen("f", 2.5), name="f(x)")
+        self.d1_item = Curve(pen=pen("d1", 1.8, QtCore.Qt.PenStyle.DashLine), name="f′(x)")
+        self.d2_item = Curve(pen=pen("d2", 1.8, QtCore.Qt.PenStyle.DotLine), name="f″(x)")
+        self.tangent_item = Curve(pen=pen("tangent", 2), name="tangent at x₀")
+        for item in (self.f_item, self.d1_item, self.d2_item, self.tangent_item):
+            plot.addItem(item)
         for z, item in enumerate((self.f_item, self.d1_item, self.d2_item, self.tangent_item)):
             item.setZValue(z)
         # During a drag only the tangent and the point move. The curves and the grid are painted
         # once into pixmaps and blitted per frame (an antialiased 2,000-point path costs ~3 ms
         # a paint); Qt re-renders a cache when the item changes or the view pans or zooms.
-        for item in (self.f_item.curve, self.d1_item.curve, self.d2_item.curve, self.grid,
-                     self.legend):
+        for item in (self.f_item, self.d1_item, self.d2_item, self.grid, self.legend):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.point = CurvePoint()
         plot.addItem(self.point)
