@@ -45,12 +45,10 @@ def _prepare(text: str):
         function = parse(text)
     except ExpressionError as exc:
         return text, None, exc
-    probe = np.linspace(-1.0, 1.0, 3)
-    for var in function.variables[:1]:
-        if len(function.variables) == 1:
-            function(probe)
-            function.derivative(var, 1)(probe)
-            function.derivative(var, 2)(probe)
+    if len(function.variables) == 1:  # what the curve view and the point panel will draw
+        probe = np.linspace(-1.0, 1.0, 3)
+        for order in (0, 1, 2):
+            function.derivative(order=order)(probe)
     return text, function, None
 
 

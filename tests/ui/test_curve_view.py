@@ -219,3 +219,15 @@ def test_parameter_range_is_editable(make_window, qtbot):
     qtbot.keyClick(row.low, QtCore.Qt.Key.Key_Return)
     assert window.session.parameter_ranges["a"] == (-10.0, 10.0, 0.5)
     assert row.low.text() == "-10"
+
+
+def test_a_function_of_another_single_variable_is_drawn(make_window, qtbot, ui):
+    # "y^3 - y" has one variable, y: it is drawn against the horizontal axis like f(x)
+    window = make_window(expression="x", restore=False)
+    ui.type_expression(window, "y^3 - y")
+    assert window.session.function.variables == ("y",)
+    xs, ys = window.curve_view.f_item.getData()
+    np.testing.assert_allclose(ys, xs**3 - xs, atol=1e-12)
+    dx, dy = window.curve_view.d1_item.getData()
+    np.testing.assert_allclose(dy, 3 * dx**2 - 1, atol=1e-12)
+    assert window.point_panel.values["d2"].text() == "3"  # f''(0.5) = 6 * 0.5

@@ -76,8 +76,8 @@ class PointPanel(QtWidgets.QWidget):
             return
         x0 = s.x0
         y0 = float(f(x0))
-        d1 = float(f.derivative("x", 1)(x0))
-        d2 = float(f.derivative("x", 2)(x0))
+        d1 = float(f.derivative(order=1)(x0))
+        d2 = float(f.derivative(order=2)(x0))
         self.values["f"].setText(format_number(y0, 10))
         self.values["d1"].setText(format_number(d1, 10))
         self.values["d2"].setText(format_number(d2, 10))

@@ -220,9 +220,9 @@ class CurveView(pg.PlotWidget):
         self.f_item.setData(xs, ys)
         self._last_f = ys
         if self.session.show_derivative:
-            self.d1_item.setData(*sample(f.derivative("x", 1), lo, hi))
+            self.d1_item.setData(*sample(f.derivative(order=1), lo, hi))
         if self.session.show_second_derivative:
-            self.d2_item.setData(*sample(f.derivative("x", 2), lo, hi))
+            self.d2_item.setData(*sample(f.derivative(order=2), lo, hi))
         self._update_tangent()
 
     def _fit_y(self) -> None:
