@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import math
 import re
 import threading
@@ -48,6 +49,8 @@ class ExpressionError(ValueError):
     """
 
     def __init__(self, message: str, column: int = 1, length: int = 1):
+        if len(message) > 200:
+            message = message[:197] + "…"
         super().__init__(message, column)
         self.message = message
         self.column = max(1, int(column))
@@ -115,6 +118,64 @@ class softplus(sp.Function):  # noqa: N801
         return rf"{base}^{{{exp}}}" if exp else base
 
 
+class tie_step(sp.Function):  # noqa: N801
+    """Step function with value 1/2 at 0: where max(a, b) has a tie, its derivative splits
+    evenly between a and b (so max(x, x)' = 1), as PyTorch's maximum does."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero  # its Dirac part is dropped, as for Heaviside in numeric use
+
+    def _latex(self, printer, exp=None):
+        base = rf"\theta\left({printer._print(self.args[0])}\right)"
+        return rf"{base}^{{{exp}}}" if exp else base
+
+
+class _Extremum(sp.Function):
+    """max(a, b, ...) / min(a, b, ...) that SymPy does not try to simplify.
+
+    SymPy's own Max compares every pair of arguments symbolically: max of a dozen parameters
+    took seconds to build and seconds more to compile. Here the arguments stay as typed;
+    the derivative along argument i is 1 where it is the strict extreme, else 0 (a tie between
+    two splits it evenly), and NumPy evaluates it with one reduce.
+    """
+
+    _tex = ""  # \max or \min
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+    def fdiff(self, argindex=1):
+        i = argindex - 1
+        sign = 1 if self._tex == r"\max" else -1
+        indicator = sp.S.One
+        for j, other in enumerate(self.args):
+            if j != i:
+                indicator *= tie_step(sign * (self.args[i] - other))
+        return indicator
+
+    def _eval_is_real(self):
+        return all(a.is_real for a in self.args) or None
+
+    def _latex(self, printer, exp=None):
+        inner = ", ".join(printer._print(a) for a in self.args)
+        base = rf"{self._tex}\left({inner}\right)"
+        return rf"{base}^{{{exp}}}" if exp else base
+
+    def _sympystr(self, printer):
+        return f"{self._tex[1:]}({', '.join(printer._print(a) for a in self.args)})"
+
+
+class max_(_Extremum):  # noqa: N801 - printed as max(...)
+    _tex = r"\max"
+
+
+class min_(_Extremum):  # noqa: N801 - printed as min(...)
+    _tex = r"\min"
+
+
 def _relu(z):
     return sp.Max(0, z)
 
@@ -124,7 +185,11 @@ def _gelu(z):
 
 
 def _log(z, base=None):
-    return sp.log(z) if base is None else sp.log(z, base)
+    if base is None:
+        return sp.log(z)
+    if base.is_number and (base.is_zero or base == 1 or base.is_negative):
+        raise ValueError("the base of a logarithm must be positive and not 1")
+    return sp.log(z, base)
 
 
 # name -> (builder, minimum number of arguments, maximum number of arguments or None)
@@ -152,8 +217,8 @@ FUNCTIONS: dict[str, tuple] = {
     "sqrt": (sp.sqrt, 1, 1),
     "abs": (sp.Abs, 1, 1),
     "sign": (sp.sign, 1, 1),
-    "min": (sp.Min, 2, None),
-    "max": (sp.Max, 2, None),
+    "min": (min_, 2, None),
+    "max": (max_, 2, None),
     "sigmoid": (sigmoid, 1, 1),
     "relu": (_relu, 1, 1),
     "softplus": (softplus, 1, 1),
@@ -443,7 +508,10 @@ class _Builder:
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise ExpressionError("'*' is not allowed here", self.col(node))
         args = [self.build(a) for a in node.args]
-        return builder(*args)
+        try:
+            return builder(*args)
+        except ValueError as exc:
+            raise ExpressionError(f"{fname}: {exc}", self.col(node), len(fname)) from None
 
 
 def _short(value: sp.Expr) -> str:
@@ -507,13 +575,13 @@ def parse(text: str, variables: tuple[str, ...] | list[str] | None = None) -> Fu
     try:
         with time_limit(PARSE_TIME_LIMIT):
             expr = builder.build(tree)
-            undefined = expr.has(sp.zoo, sp.nan)
+            undefined = expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.AccumBounds)
     except ExpressionError:
         raise
     except TimeLimitExceeded:
         raise ExpressionError(
-            "SymPy could not simplify this in time; are there constants like log(1, asin(9))?",
-            1) from None
+            f"this takes too long to simplify (over {PARSE_TIME_LIMIT:g} s); "
+            "try a simpler or shorter form", 1) from None
     except RecursionError:
         raise ExpressionError("expression too complex", 1) from None
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError) as exc:
@@ -526,7 +594,8 @@ def parse(text: str, variables: tuple[str, ...] | list[str] | None = None) -> Fu
     params = {name: 1.0 for name in builder.order if name not in variables}
     param_symbols = {name: builder.names[name] for name in params}
     if undefined:
-        raise ExpressionError("the expression is undefined everywhere (division by zero?)", 1)
+        raise ExpressionError(
+            "the expression is undefined (it contains something like 1/0, log(0) or atan(ln(0)))", 1)
     return Function(text, expr, symbols, param_symbols, params)
 
 
@@ -566,6 +635,9 @@ _NUMERIC = {
     "softplus": _np_softplus,
     "erf": _np_erf,
     "Heaviside": _np_heaviside,
+    "tie_step": lambda z: np.heaviside(z, 0.5),
+    "max_": lambda *a: functools.reduce(np.maximum, a),
+    "min_": lambda *a: functools.reduce(np.minimum, a),
     "DiracDelta": lambda *a: np.zeros_like(np.asarray(a[0], dtype=float)),
 }
 
@@ -579,7 +651,8 @@ def _numeric_form(expr: sp.Expr) -> sp.Expr:
     if expr.has(sp.DiracDelta):
         expr = expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
     if expr.has(sp.Heaviside):
-        expr = expr.replace(sp.Heaviside, lambda *a: sp.Heaviside(a[0], 0))
+        # relu'(0) = abs'(0) = 0 as in PyTorch (SymPy's default H(0) is 1/2)
+        expr = expr.replace(sp.Heaviside, lambda a, *h0: sp.Heaviside(a, 0))
     return expr
 
 
@@ -590,7 +663,16 @@ def _compile(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
         if fn is not None:
             _COMPILE_CACHE.move_to_end(key)
             return fn
-    fn = sp.lambdify(symbols, _numeric_form(expr), modules=[_NUMERIC, "numpy"])
+    # The generated code sees the symbols as _s0, _s1, ...: a parameter the user named like
+    # a function of the generated code (Heaviside, select, exp...) must not shadow it, and
+    # user names never start with "_".
+    safe = [sp.Symbol(f"_s{i}", real=True) for i in range(len(symbols))]
+    numeric = _numeric_form(expr).xreplace(dict(zip(symbols, safe, strict=True)))
+    try:
+        fn = sp.lambdify(safe, numeric, modules=[_NUMERIC, "numpy"])
+    except Exception:  # SymPy objects NumPy cannot print: the function is undefined there
+        def fn(*args):
+            return np.nan
     with _COMPILE_LOCK:
         _COMPILE_CACHE[key] = fn
         while len(_COMPILE_CACHE) > _COMPILE_CACHE_SIZE:

@@ -4,14 +4,16 @@ SymPy is pure Python, and some tiny inputs make it evaluate for minutes (a const
 ``log(1, asin(15987))`` sends evalf hunting for the precision of a complex number). A thread
 cannot be killed, but it can be interrupted: past the deadline a watchdog raises
 :class:`TimeLimitExceeded` asynchronously in the guarded thread (at its next bytecode), and
-keeps raising every 50 ms until the block is left, in case a broad ``except`` swallowed one.
-Nothing is paid while the work stays within its limit.
+keeps raising every 20 ms until the block is left, in case one was swallowed (a broad
+``except``, or a garbage-collection callback, where Python reports it as unraisable and moves
+on). Nothing is paid while the work stays within its limit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import threading
 from collections.abc import Iterator
 
@@ -44,9 +46,14 @@ def time_limit(seconds: float) -> Iterator[None]:
                 if not state["active"]:
                     return
                 _set_async_exc(thread_id, TimeLimitExceeded)
-            if left.wait(0.05):
+            if left.wait(0.02):
                 return
 
+    # No garbage collection inside the block (at most `seconds`): its callbacks and the
+    # finalizers it triggers would run in this thread and could receive the interrupt meant
+    # for the guarded work, which Python then reports as unraisable and ignores.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     threading.Thread(target=watchdog, name="time-limit", daemon=True).start()
     try:
         yield
@@ -56,3 +63,5 @@ def time_limit(seconds: float) -> Iterator[None]:
             # An exception posted but not yet delivered must not escape after the block.
             _set_async_exc(thread_id, ctypes.py_object())
         left.set()
+        if gc_was_enabled:
+            gc.enable()

@@ -216,6 +216,8 @@ class Session:
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
             "expression": self.expression,
+            **({"last_valid_expression": self.function.text}
+               if self.error is not None and self.function is not None else {}),
             "parameters": dict(self.parameters),
             "parameter_ranges": {k: list(v) for k, v in self.parameter_ranges.items()},
             "x0": self.x0,
@@ -249,10 +251,20 @@ class Session:
         text = data.get("expression", DEFAULT_EXPRESSION)
         if not isinstance(text, str):
             raise SessionError("expression", "expected text")
+        # A session saved while the text had a typo keeps the last valid text beside it: the
+        # typo comes back with its error shown, the views draw the last valid function.
+        typo = None
         try:
             function = parse(text)
         except ExpressionError as exc:
-            raise SessionError("expression", str(exc)) from None
+            valid = data.get("last_valid_expression")
+            if not isinstance(valid, str):
+                raise SessionError("expression", str(exc)) from None
+            try:
+                function = parse(valid)
+            except ExpressionError as exc2:
+                raise SessionError("last_valid_expression", str(exc2)) from None
+            typo = exc
         params = data.get("parameters", {})
         if not isinstance(params, dict):
             raise SessionError("parameters", "expected an object of name: number")
@@ -280,13 +292,25 @@ class Session:
                 raise SessionError(name, "expected true or false")
             options[name] = value
 
+        # Each field emits only if it really changes: restoring what is there emits nothing.
+        new_params = {n: params.get(n, default) for n, default in function.parameters.items()}
+        lo, hi, step = DEFAULT_RANGE
+        new_ranges = {n: (min(lo, v), max(hi, v), step) for n, v in new_params.items()}
+        new_ranges.update(ranges)
         with self.batch():
-            self.parameter_ranges = {**self.parameter_ranges, **ranges}
-            self._changed("parameter_ranges")
-            self.parameters = {k: v for k, v in params.items() if k in function.parameters}
-            self.function = None
-            self.set_expression(text, function=function)
-            self._changed("parameters", "function")
+            if function != self.function or function.variables != self.function.variables:
+                self.function = function
+                self._changed("function")
+            if new_params != self.parameters:
+                self.parameters = new_params
+                self._changed("parameters")
+            if new_ranges != self.parameter_ranges:
+                self.parameter_ranges = new_ranges
+                self._changed("parameter_ranges")
+            if typo is None:
+                self.set_expression(text, function=function)
+            else:
+                self.set_expression(text, error=typo)
             self.set_x0(x0)
             self.set_view_range(x_range, y_range)
             if y_range is None and self.y_range is not None:
@@ -322,7 +346,10 @@ def _interval(pair, name: str) -> tuple[float, float]:
 def _field_number(value, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SessionError(field, f"expected a number, got {value!r}"[:200])
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # JSON integers can have any number of digits
+        raise SessionError(field, "number too large") from None
     if not math.isfinite(value):
         raise SessionError(field, "expected a finite number")
     return value

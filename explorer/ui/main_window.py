@@ -199,7 +199,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _apply_parsed(self, result) -> None:
         text, function, error = result
         saved, self._saved_session = self._saved_session, None
-        if saved is not None and function is not None and saved.get("expression") == text:
+        if saved is not None and saved.get("expression") == text:
+            # SymPy is loaded now; restore() validates everything and parses again (fast).
             try:
                 self.session.restore(saved)
                 return
@@ -268,10 +269,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue(f"{KEY}/geometry", self.saveGeometry())
         self.settings.setValue(f"{KEY}/state", self.saveState(SETTINGS_VERSION))
         if self.session.function is not None:
-            data = self.session.to_dict()
-            if self.session.error is not None:
-                data["expression"] = str(self.session.function.text)
-            self.settings.setValue(f"{KEY}/session", json.dumps(data))
+            self.settings.setValue(f"{KEY}/session", json.dumps(self.session.to_dict()))
         self.settings.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override

@@ -72,3 +72,14 @@ def test_plot_takes_the_centre(make_window, qtbot):
     window = make_window(restore=False)
     assert window.curve_view.width() > 0.55 * window.width()
     assert window.curve_view.isVisible()
+
+
+def test_typo_at_close_comes_back_with_its_error(make_window, qtbot, ui):
+    window = make_window(expression="x^2", restore=False)
+    ui.type_expression(window, "x^2 +")
+    assert window.session.error is not None
+    window.close()
+    again = make_window()
+    qtbot.waitUntil(lambda: again.session.expression == "x^2 +", timeout=20000)
+    assert again.session.error is not None and str(again.session.function.expr) == "x**2"
+    assert again.function_panel.error_label.isVisible()
