@@ -108,7 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # never competes with the redraw a keystroke causes.
         self._typeset_timer = QtCore.QTimer(self, singleShot=True, interval=150)
         self._typeset_timer.timeout.connect(self._request_typeset)
-        self.session.connect("function", lambda s, f: self._typeset_timer.start())
+        self.session.connect("function", lambda s, f: self._schedule_typeset())
 
         self.resize(1280, 820)
         self._default_state = self.saveState(SETTINGS_VERSION)
@@ -131,6 +131,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curve_view.cursor_moved.connect(self._show_cursor)
         self.central.addWidget(self.curve_view)
         self.central.setCurrentWidget(self.curve_view)
+        self._schedule_typeset()
 
     # -- building ------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -213,6 +214,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
             self.session.set_expression(DEFAULT_EXPRESSION, function=parse(DEFAULT_EXPRESSION))
         self.session.set_expression(text, function=function, error=error)
+
+    def _schedule_typeset(self) -> None:
+        # At start-up, typesetting (importing mathtext) would compete with loading the plot
+        # for the GIL: it waits until the plot is built.
+        if self.curve_view is not None:
+            self._typeset_timer.start()
 
     def _request_typeset(self) -> None:
         function = self.session.function
