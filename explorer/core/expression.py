@@ -65,57 +65,67 @@ class ExpressionError(ValueError):
 # typeset formula and give numerically stable evaluation.
 
 
-class sigmoid(sp.Function):  # noqa: N801 - the name the user types and sees
-    """Logistic sigmoid 1 / (1 + exp(-z)), with derivative sigmoid(z) (1 - sigmoid(z))."""
+def _latex_call(tex: str, printer, args, exp=None) -> str:
+    inner = ", ".join(printer._print(a) for a in args)
+    base = rf"{tex}\left({inner}\right)"
+    return rf"{base}^{{{exp}}}" if exp else base
+
+
+class _Activation(sp.Function):
+    """A one-argument function SymPy keeps by name (typeset as such, evaluated stably by
+    NumPy), with its closed form for evalf and ``rewrite(exp)``."""
 
     nargs = 1
+    _tex = ""
+
+    @staticmethod
+    def _closed_form(z):
+        raise NotImplementedError
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return self._closed_form(arg)
+
+    def _eval_evalf(self, prec):
+        return self._closed_form(self.args[0])._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer, exp=None):
+        return _latex_call(self._tex, printer, self.args, exp)
+
+
+class sigmoid(_Activation):  # noqa: N801 - the name the user types and sees
+    """Logistic sigmoid 1 / (1 + exp(-z)), with derivative sigmoid(z) (1 - sigmoid(z))."""
+
+    _tex = r"\sigma"
+
+    @staticmethod
+    def _closed_form(z):
+        return 1 / (1 + sp.exp(-z))
 
     def fdiff(self, argindex=1):
         s = sigmoid(self.args[0])
         return s * (1 - s)
 
     @classmethod
-    def eval(cls, arg):
+    def eval(cls, arg):  # safe: SymPy's Function.eval hook, not Python's eval
         if arg.is_zero:
             return sp.Rational(1, 2)
         return None
 
-    def _eval_rewrite_as_exp(self, arg, **kwargs):
-        return 1 / (1 + sp.exp(-arg))
 
-    def _eval_evalf(self, prec):
-        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _latex(self, printer, exp=None):
-        inner = printer._print(self.args[0])
-        base = rf"\sigma\left({inner}\right)"
-        return rf"{base}^{{{exp}}}" if exp else base
-
-
-class softplus(sp.Function):  # noqa: N801
+class softplus(_Activation):  # noqa: N801
     """log(1 + exp(z)), whose derivative is sigmoid(z)."""
 
-    nargs = 1
+    _tex = r"\operatorname{softplus}"
+
+    @staticmethod
+    def _closed_form(z):
+        return sp.log(1 + sp.exp(z))
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])
-
-    def _eval_rewrite_as_exp(self, arg, **kwargs):
-        return sp.log(1 + sp.exp(arg))
-
-    def _eval_evalf(self, prec):
-        return sp.log(1 + sp.exp(self.args[0]))._eval_evalf(prec)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _latex(self, printer, exp=None):
-        inner = printer._print(self.args[0])
-        base = rf"\operatorname{{softplus}}\left({inner}\right)"
-        return rf"{base}^{{{exp}}}" if exp else base
 
 
 class tie_step(sp.Function):  # noqa: N801
@@ -128,8 +138,7 @@ class tie_step(sp.Function):  # noqa: N801
         return sp.S.Zero  # its Dirac part is dropped, as for Heaviside in numeric use
 
     def _latex(self, printer, exp=None):
-        base = rf"\theta\left({printer._print(self.args[0])}\right)"
-        return rf"{base}^{{{exp}}}" if exp else base
+        return _latex_call(r"\theta", printer, self.args, exp)
 
 
 class _Extremum(sp.Function):
@@ -144,7 +153,7 @@ class _Extremum(sp.Function):
     _tex = ""  # \max or \min
 
     @classmethod
-    def eval(cls, *args):
+    def eval(cls, *args):  # safe: SymPy's Function.eval hook, not Python's eval
         return None
 
     def fdiff(self, argindex=1):
@@ -159,10 +168,14 @@ class _Extremum(sp.Function):
     def _eval_is_real(self):
         return all(a.is_real for a in self.args) or None
 
+    def _eval_evalf(self, prec):
+        values = [a.evalf(prec) for a in self.args]
+        if all(v.is_Number and v.is_real for v in values):
+            return max(values) if self._tex == r"\max" else min(values)
+        return None
+
     def _latex(self, printer, exp=None):
-        inner = ", ".join(printer._print(a) for a in self.args)
-        base = rf"{self._tex}\left({inner}\right)"
-        return rf"{base}^{{{exp}}}" if exp else base
+        return _latex_call(self._tex, printer, self.args, exp)
 
     def _sympystr(self, printer):
         return f"{self._tex[1:]}({', '.join(printer._print(a) for a in self.args)})"
