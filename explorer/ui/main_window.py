@@ -71,6 +71,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # The plot is built once pyqtgraph has loaded off the GUI thread; until then the
         # window (menus, docks, the function field) is already painted and usable.
         self.curve_view = None
+        self._preview = None  # f drawn with NumPy while SymPy loads (see _start)
         self.loader = Worker(self)
         placeholder = QtWidgets.QLabel("Loading the plot…")
         placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -119,8 +120,17 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, self._start)
 
     def _start(self) -> None:
+        from ..core.syntax import numeric_preview
+
         self.loader.submit("views", _import_plotting, self._build_views)
-        self.request_expression(self.session.expression)
+        saved = self._saved_session or {}
+        params = saved.get("parameters") if isinstance(saved.get("parameters"), dict) else {}
+        self._preview = numeric_preview(
+            self.session.expression,
+            {k: v for k, v in params.items() if isinstance(v, (int, float))})
+        if self._preview is None:
+            self.request_expression(self.session.expression)
+        # else: SymPy loads after the plot (both imports hold the GIL; the preview draws f)
 
     def _build_views(self, _loaded=None) -> None:
         from .theme import configure_pyqtgraph
@@ -131,6 +141,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curve_view.cursor_moved.connect(self._show_cursor)
         self.central.addWidget(self.curve_view)
         self.central.setCurrentWidget(self.curve_view)
+        if self.session.function is None and self._preview is not None:
+            # Draw f from the syntax tree with NumPy, then load SymPy for the rest.
+            self.curve_view.show_preview(self._preview)
+            if not self.worker.is_busy():
+                self.request_expression(self.session.expression)
         self._schedule_typeset()
 
     # -- building ------------------------------------------------------------------------------

@@ -231,3 +231,19 @@ def test_a_function_of_another_single_variable_is_drawn(make_window, qtbot, ui):
     dx, dy = window.curve_view.d1_item.getData()
     np.testing.assert_allclose(dy, 3 * dx**2 - 1, atol=1e-12)
     assert window.point_panel.values["d2"].text() == "3"  # f''(0.5) = 6 * 0.5
+
+
+def test_preview_draws_f_until_the_parsed_function_arrives(make_window, qtbot):
+    from explorer.core.syntax import numeric_preview
+
+    window = make_window(expression="x^2", restore=False)
+    view = window.curve_view
+    view.show_preview(numeric_preview("a x^3", {"a": 2.0}))
+    xs, ys = view.f_item.getData()
+    np.testing.assert_allclose(ys, 2 * xs**3, rtol=1e-12)
+    assert not view.point.isVisible()  # no tangent point before derivatives exist
+    window.session.set_x0(1.0)  # the parsed function takes over at its next event
+    window.session.set_expression("x^2 + 1")
+    xs, ys = view.f_item.getData()
+    np.testing.assert_allclose(ys, xs**2 + 1, rtol=1e-12)
+    assert view.point.isVisible()

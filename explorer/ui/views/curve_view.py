@@ -225,6 +225,16 @@ class CurveView(pg.PlotWidget):
             self.d2_item.setData(*sample(f.derivative(order=2), lo, hi))
         self._update_tangent()
 
+    def show_preview(self, f) -> None:
+        """Draw f alone (a NumPy function of x) until the parsed function arrives."""
+        lo, hi = self.getPlotItem().vb.viewRange()[0]
+        xs, ys = sample(f, lo, hi)
+        self.f_item.setData(xs, ys)
+        self._last_f = ys
+        self.point.hide()
+        if self.session.y_range is None:
+            self._fit_y()
+
     def _fit_y(self) -> None:
         vb = self.getPlotItem().vb
         ys = getattr(self, "_last_f", np.array([]))
