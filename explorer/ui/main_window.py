@@ -115,11 +115,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self._default_state = self.saveState(SETTINGS_VERSION)
         if restore:
             self._restore_window()
-        # Load pyqtgraph and parse after the first paint: each import takes ~0.6-1 s, and
-        # neither runs on the GUI thread.
-        QtCore.QTimer.singleShot(0, self._start)
+        # Load pyqtgraph and SymPy after the first paint: each import takes ~0.6-1 s of GIL,
+        # which would hold up the paint even from another thread. (The timer covers a window
+        # that is never painted, as in scripts.)
+        self._started = False
+        QtCore.QTimer.singleShot(1000, self._start)
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if not self._started:
+            QtCore.QTimer.singleShot(0, self._start)
 
     def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
         from ..core.syntax import numeric_preview
 
         self.loader.submit("views", _import_plotting, self._build_views)
