@@ -13,6 +13,12 @@ _EXPORTS = {
     "Function": "expression",
     "parse": "expression",
     "tangent": "calculus",
+    "difference_quotient": "calculus",
+    "Taylor": "calculus",
+    "taylor": "calculus",
+    "taylor_coefficients": "calculus",
+    "CriticalPoint": "calculus",
+    "critical_points": "calculus",
     "Session": "session",
 }
 

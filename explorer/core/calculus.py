@@ -1,12 +1,32 @@
-"""Derivatives made visible: tangent lines (more of the derivative lab lands here)."""
+"""The derivative made visible: tangents, difference quotients, Taylor polynomials, critical points."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .expression import Function
+from .limits import TimeLimitExceeded, time_limit
 
-__all__ = ["tangent"]
+__all__ = [
+    "tangent",
+    "difference_quotient",
+    "Taylor",
+    "taylor",
+    "taylor_coefficients",
+    "CriticalPoint",
+    "critical_points",
+]
+
+SCHEMES = ("forward", "backward", "central")
+
+
+def _one_variable(f: Function, what: str) -> str:
+    if len(f.variables) != 1:
+        raise ValueError(f"{what} needs a function of one variable, not {f.variables}")
+    return f.variables[0]
 
 
 def tangent(f: Function, x0: float) -> tuple[float, float]:
@@ -15,11 +35,237 @@ def tangent(f: Function, x0: float) -> tuple[float, float]:
     Returns ``(slope, intercept)`` so that the line is ``y = slope * x + intercept``; both are
     NaN where ``f`` or ``f'`` is undefined at ``x0``.
     """
-    if len(f.variables) != 1:
-        raise ValueError(f"tangent needs a function of one variable, not {f.variables}")
+    _one_variable(f, "tangent")
     x0 = float(x0)
     y0 = float(f(x0))
-    slope = float(f.derivative(f.variables[0], 1)(x0))
+    slope = float(f.derivative(order=1)(x0))
     if not (np.isfinite(y0) and np.isfinite(slope)):
         return float("nan"), float("nan")
     return slope, y0 - slope * x0
+
+
+def difference_quotient(f: Function, x0: float, h, scheme: str = "central"):
+    """The difference quotient of ``f`` at ``x0`` with step ``h`` (a number or an array).
+
+    ``forward``: (f(x0+h) - f(x0)) / h; ``backward``: (f(x0) - f(x0-h)) / h;
+    ``central``: (f(x0+h) - f(x0-h)) / (2h). Computed in float64 exactly as written, so that
+    round-off shows for tiny h: that is the point of the plot.
+    """
+    _one_variable(f, "difference_quotient")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
+    h = np.asarray(h, dtype=float)
+    x0 = np.float64(x0)
+    with np.errstate(all="ignore"):
+        if scheme == "forward":
+            q = (f(x0 + h) - f(np.full_like(h, x0))) / h
+        elif scheme == "backward":
+            q = (f(np.full_like(h, x0)) - f(x0 - h)) / h
+        else:
+            q = (f(x0 + h) - f(x0 - h)) / (2 * h)
+    return float(q) if np.ndim(q) == 0 else q
+
+
+# --------------------------------------------------------------------------------------------
+# Taylor coefficients
+
+
+@dataclass(frozen=True)
+class Taylor:
+    """Taylor coefficients c_k with f(x0 + t) ~ sum c_k t^k, and how they were computed.
+
+    ``method`` is ``"symbolic"`` (SymPy derivatives evaluated at x0) or ``"cauchy"`` (Cauchy's
+    integral formula on a circle of ``radius`` in the complex plane, by FFT).
+    """
+
+    x0: float
+    coefficients: np.ndarray
+    method: str
+    radius: float | None = None
+
+    def __call__(self, x):
+        """The Taylor polynomial at x (Horner's rule)."""
+        t = np.asarray(x, dtype=float) - self.x0
+        out = np.zeros_like(t)
+        for c in self.coefficients[::-1]:
+            out = out * t + c
+        return out
+
+
+SYMBOLIC_TIME_LIMIT = 1.0  # seconds for the derivatives SymPy has not computed yet
+_CAUCHY_POINTS = 128
+_CAUCHY_RADII = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125)
+
+
+def taylor(f: Function, x0: float, order: int, method: str = "auto") -> Taylor:
+    """Taylor coefficients of ``f`` at ``x0`` up to ``order``.
+
+    ``method="auto"`` differentiates symbolically (derivatives are cached per function, so only
+    new orders cost) within :data:`SYMBOLIC_TIME_LIMIT`, and falls back to Cauchy's formula
+    when SymPy is too slow and ``f`` is analytic. ``"symbolic"`` and ``"cauchy"`` force one.
+    """
+    _one_variable(f, "taylor")
+    order = int(order)
+    if order < 0:
+        raise ValueError("order must be >= 0")
+    if method not in ("auto", "symbolic", "cauchy"):
+        raise ValueError(f"method must be auto, symbolic or cauchy, not {method!r}")
+    x0 = float(x0)
+    if method in ("auto", "symbolic"):
+        try:
+            with time_limit(SYMBOLIC_TIME_LIMIT if method == "auto" else 3600.0):
+                derivatives = [f.derivative(order=k) for k in range(order + 1)]
+            values = np.array([float(d(x0)) for d in derivatives])
+            coefficients = values / np.array([math.factorial(k) for k in range(order + 1)],
+                                             dtype=float)
+            return Taylor(x0, coefficients, "symbolic")
+        except TimeLimitExceeded:
+            if not f.is_analytic:
+                raise ValueError(
+                    "SymPy could not differentiate this in time, and a function with kinks "
+                    "(abs, min, max, relu) has no numeric series") from None
+    return _taylor_cauchy(f, x0, order)
+
+
+def taylor_coefficients(f: Function, x0: float, order: int, method: str = "auto") -> np.ndarray:
+    """c_k with f(x0 + t) ~ sum c_k t^k, k = 0..order (see :func:`taylor`)."""
+    return taylor(f, x0, order, method).coefficients
+
+
+def _taylor_cauchy(f: Function, x0: float, order: int) -> Taylor:
+    """c_k = (1 / 2 pi i) * contour integral of f(z) / (z - x0)^(k+1): the trapezoid rule on a
+    circle is spectrally accurate, and is an FFT of f at N points on the circle.
+
+    The radius trades round-off (c_k r^k must not be tiny against max |f|) against aliasing
+    and singularities (the circle must stay inside the disc of convergence): take the largest
+    radius whose aliased tail is negligible.
+    """
+    if not f.is_analytic:
+        raise ValueError("Cauchy's formula needs an analytic function (no abs, min, max, relu)")
+    n = max(_CAUCHY_POINTS, 4 * (order + 1))
+    theta = 2 * np.pi * np.arange(n) / n
+    best = None
+    for r in _CAUCHY_RADII:
+        values = f.evaluate_complex(x0 + r * np.exp(1j * theta))
+        if not np.all(np.isfinite(values)):
+            continue
+        scaled = np.fft.fft(values) / n  # c_k r^k for k < n/2; index n - k holds c_-k r^-k
+        size = np.max(np.abs(scaled))
+        # A Taylor series has no negative powers: weight there (and at the aliased middle)
+        # means a singularity inside the circle or too few points.
+        tail = np.max(np.abs(scaled[n // 2 - n // 8:])) / max(size, 1e-300)
+        if best is None or tail < best[0]:
+            best = (tail, r, scaled)
+        if tail < 1e-14:
+            break
+    if best is None:
+        raise ValueError("f is undefined near x0 in the complex plane")
+    _, r, scaled = best
+    k = np.arange(order + 1)
+    coefficients = (scaled[: order + 1] / r**k).real
+    return Taylor(x0, coefficients, "cauchy", r)
+
+
+# --------------------------------------------------------------------------------------------
+# Critical points
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A point where the gradient vanishes; ``kind`` is minimum, maximum, saddle, inflection
+    or degenerate."""
+
+    point: np.ndarray
+    value: float
+    kind: str
+
+
+MAX_DECIDING_ORDER = 8  # highest derivative asked to decide a 1D critical point
+
+
+def critical_points(f: Function, bounds, samples: int = 4001) -> list[CriticalPoint]:
+    """Critical points of ``f`` inside ``bounds`` (``(a, b)`` or ``((a, b),)`` for f(x)).
+
+    One variable: exact roots of f' from SymPy where it finds them in time, else a numeric
+    search (sign changes of f' refined by Brent's method, and touching zeros found as minima
+    of |f'|). Kind by the first non-vanishing derivative of order n >= 2: even n gives a
+    minimum or maximum by its sign, odd n an inflection, none up to order 8 degenerate.
+    """
+    var = _one_variable(f, "critical_points")
+    (a, b) = np.asarray(bounds, dtype=float).reshape(-1)[:2]
+    if not a < b:
+        raise ValueError("bounds must be (low, high) with low < high")
+    d1 = f.derivative(var, 1)
+    roots = _exact_roots(d1, a, b)
+    if roots is None:
+        roots = _numeric_roots(d1, a, b, samples)
+    out = []
+    for x in sorted(roots):
+        value = float(f(x))
+        if np.isfinite(value):
+            out.append(CriticalPoint(np.array([x]), value, _kind_1d(f, x)))
+    return out
+
+
+def _exact_roots(d1: Function, a: float, b: float) -> list[float] | None:
+    import sympy as sp
+
+    x = d1.symbols[0]
+    expr = d1.expr.subs({sp.Symbol(n, real=True): v for n, v in d1.parameters.items()})
+    try:
+        with time_limit(1.0):
+            solutions = sp.solveset(expr, x, domain=sp.Interval(a, b))
+            if not isinstance(solutions, sp.FiniteSet):
+                return None
+            roots = [float(s.evalf()) for s in solutions if s.is_real]
+    except (TimeLimitExceeded, NotImplementedError, TypeError, ValueError):
+        return None
+    return [r for r in roots if a <= r <= b]
+
+
+def _numeric_roots(d1: Function, a: float, b: float, samples: int) -> list[float]:
+    from scipy.optimize import brentq, minimize_scalar
+
+    xs = np.linspace(a, b, samples)
+    ys = d1(xs)
+    roots = []
+    finite = np.isfinite(ys)
+    for i in np.flatnonzero(finite[:-1] & finite[1:] & (np.sign(ys[:-1]) * np.sign(ys[1:]) < 0)):
+        # a sign change of f' across a pole of f is not a critical point: f must be finite
+        root = brentq(d1, xs[i], xs[i + 1], xtol=1e-14, rtol=1e-14)
+        roots.append(root)
+    exact = np.flatnonzero(finite & (ys == 0))
+    roots.extend(xs[exact])
+    # touching zeros (x^3 at 0: f' >= 0 on both sides): local minima of |f'| that reach ~0
+    mag = np.abs(ys)
+    scale = max(np.nanmax(mag[finite]), 1.0) if finite.any() else 1.0
+    inner = finite[:-2] & finite[1:-1] & finite[2:]
+    dips = np.flatnonzero(inner & (mag[1:-1] <= mag[:-2]) & (mag[1:-1] < mag[2:])
+                          & (mag[1:-1] < 1e-3 * scale)) + 1
+    for i in dips:
+        res = minimize_scalar(lambda t: abs(float(d1(t))), bounds=(xs[i - 1], xs[i + 1]),
+                              method="bounded", options={"xatol": 1e-12})
+        if res.fun <= 1e-9 * scale:
+            roots.append(float(res.x))
+    return _dedupe(roots, tol=1e-7 * max(1.0, b - a))
+
+
+def _dedupe(values, tol: float) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or abs(v - out[-1]) > tol:
+            out.append(float(v))
+    return out
+
+
+def _kind_1d(f: Function, x: float) -> str:
+    scale = max(1.0, abs(float(f(x))))
+    for n in range(2, MAX_DECIDING_ORDER + 1):
+        value = float(f.derivative(order=n)(x))
+        if not np.isfinite(value):
+            return "degenerate"
+        if abs(value) > 1e-7 * scale * math.factorial(n):
+            if n % 2:
+                return "inflection"
+            return "minimum" if value > 0 else "maximum"
+    return "degenerate"

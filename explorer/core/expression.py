@@ -396,6 +396,15 @@ _NUMERIC = {
     "DiracDelta": lambda *a: np.zeros_like(np.asarray(a[0], dtype=float)),
 }
 
+# Analytic continuations, for evaluating on complex points (Cauchy's formula for Taylor
+# coefficients). Functions that are not analytic have no entry: see Function.is_analytic.
+_NUMERIC_COMPLEX = {
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "softplus": lambda z: np.log(1.0 + np.exp(z)),
+    "erf": numeric.erf,
+}
+_NON_ANALYTIC = (sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min)
+
 _COMPILE_CACHE: OrderedDict = OrderedDict()
 _COMPILE_LOCK = threading.Lock()
 _COMPILE_CACHE_SIZE = 512
@@ -411,8 +420,8 @@ def _numeric_form(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-def _compile(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
-    key = (expr, symbols)
+def _compile(expr: sp.Expr, symbols: tuple[sp.Symbol, ...], complex_: bool = False):
+    key = (expr, symbols, complex_)
     with _COMPILE_LOCK:
         fn = _COMPILE_CACHE.get(key)
         if fn is not None:
@@ -422,9 +431,10 @@ def _compile(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
     # a function of the generated code (Heaviside, select, exp...) must not shadow it, and
     # user names never start with "_".
     safe = [sp.Symbol(f"_s{i}", real=True) for i in range(len(symbols))]
-    numeric = _numeric_form(expr).xreplace(dict(zip(symbols, safe, strict=True)))
+    numeric_expr = _numeric_form(expr).xreplace(dict(zip(symbols, safe, strict=True)))
+    namespace = {**_NUMERIC, **_NUMERIC_COMPLEX} if complex_ else _NUMERIC
     try:
-        fn = sp.lambdify(safe, numeric, modules=[_NUMERIC, "numpy"])
+        fn = sp.lambdify(safe, numeric_expr, modules=[namespace, "numpy"])
     except Exception:  # SymPy objects NumPy cannot print: the function is undefined there
         def fn(*args):
             return np.nan
@@ -540,6 +550,22 @@ class Function:
                 out = np.full(shape, np.nan)
         out[~np.isfinite(out)] = np.nan
         return out[()] if out.ndim == 0 else out
+
+    @property
+    def is_analytic(self) -> bool:
+        """True unless the expression uses abs, sign, min, max, relu or steps (kinks)."""
+        return not (self.expr.has(*_NON_ANALYTIC) or self.expr.has(_Extremum, tie_step))
+
+    def evaluate_complex(self, *args) -> np.ndarray:
+        """Evaluate the analytic continuation at complex points (complex128, NaN-free only
+        where the function is defined there). Raises ValueError for a non-analytic f."""
+        if not self.is_analytic:
+            raise ValueError("this function is not analytic (abs, sign, min, max or relu)")
+        fn = _compile(self.expr, self._all_symbols, complex_=True)
+        arrays = np.broadcast_arrays(*[np.asarray(a, dtype=complex) for a in args])
+        with np.errstate(all="ignore"):
+            out = fn(*arrays, *self._parameters.values())
+        return np.array(np.broadcast_to(np.asarray(out, dtype=complex), arrays[0].shape))
 
     def _call_scalar(self, args) -> np.float64:
         # The drag path evaluates f, f', f'' at one point several times a frame: skip the
