@@ -21,6 +21,7 @@ FORMAT_NAME = "calculus-explorer-session"
 FORMAT_VERSION = 1
 DEFAULT_EXPRESSION = "sin(x)*exp(-x^2/5)"
 DEFAULT_RANGE = (-1.0, 3.0, 0.01)  # slider range and step of a new parameter
+SCHEMES = ("forward", "backward", "central")  # difference quotients
 
 Callback = Callable[["Session", frozenset], None]
 
@@ -38,11 +39,13 @@ class Session:
     """All user-facing state of one exploration.
 
     Fields (each emits its own name when it changes): ``expression``, ``function``, ``error``,
-    ``parameters``, ``parameter_ranges``, ``x0``, ``x_range``, ``y_range``, ``show_derivative``,
-    ``show_second_derivative``, ``show_tangent``.
+    ``parameters``, ``parameter_ranges``, ``x0``, ``h``, ``scheme``, ``x_range``, ``y_range``,
+    and the options ``show_derivative``, ``show_second_derivative``, ``show_tangent``,
+    ``show_secant``, ``h_negative``.
     """
 
-    OPTION_DEFAULTS = {"show_derivative": True, "show_second_derivative": False, "show_tangent": True}
+    OPTION_DEFAULTS = {"show_derivative": True, "show_second_derivative": False,
+                       "show_tangent": True, "show_secant": False, "h_negative": False}
     BOOL_FIELDS = tuple(OPTION_DEFAULTS)
 
     def __init__(self, expression: str | None = None, *, parse_now: bool = True):
@@ -55,6 +58,8 @@ class Session:
         self.parameters: dict[str, float] = {}
         self.parameter_ranges: dict[str, tuple[float, float, float]] = {}
         self.x0: float = 0.5
+        self.h: float = 0.5  # difference-quotient step (its sign is h_negative)
+        self.scheme: str = "forward"  # forward | backward | central
         self.x_range: tuple[float, float] = (-5.0, 5.0)
         self.y_range: tuple[float, float] | None = None  # None: fit to the curve
         for name, value in self.OPTION_DEFAULTS.items():
@@ -182,6 +187,26 @@ class Session:
             self.parameter_ranges = {**self.parameter_ranges, name: (low, high, step)}
             self._changed("parameter_ranges")
 
+    def set_h(self, h: float) -> None:
+        """The step of the difference quotient: positive (see h_negative), at least 1e-300."""
+        h = _finite(h, "h")
+        if not h > 0:
+            raise ValueError(f"h must be positive (its sign is a separate option), got {h}")
+        if h != self.h:
+            self.h = h
+            self._changed("h")
+
+    def set_scheme(self, scheme: str) -> None:
+        if scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
+        if scheme != self.scheme:
+            self.scheme = scheme
+            self._changed("scheme")
+
+    @property
+    def signed_h(self) -> float:
+        return -self.h if self.h_negative else self.h
+
     def set_x0(self, x0: float) -> None:
         x0 = _finite(x0, "x0")
         if x0 != self.x0:
@@ -221,6 +246,8 @@ class Session:
             "parameters": dict(self.parameters),
             "parameter_ranges": {k: list(v) for k, v in self.parameter_ranges.items()},
             "x0": self.x0,
+            "h": self.h,
+            "scheme": self.scheme,
             "x_range": list(self.x_range),
             "y_range": None if self.y_range is None else list(self.y_range),
             **{name: getattr(self, name) for name in self.BOOL_FIELDS},
@@ -282,6 +309,12 @@ class Session:
                 raise SessionError(where, "expected low < high and a positive step")
             ranges[str(k)] = (lo, hi, step)
         x0 = _field_number(data.get("x0", 0.5), "x0")
+        h = _field_number(data.get("h", 0.5), "h")
+        if not h > 0:
+            raise SessionError("h", "expected a positive number")
+        scheme = data.get("scheme", "forward")
+        if scheme not in SCHEMES:
+            raise SessionError("scheme", f"expected one of {', '.join(SCHEMES)}")
         x_range = _field_interval(data.get("x_range", (-5.0, 5.0)), "x_range")
         y_raw = data.get("y_range")
         y_range = None if y_raw is None else _field_interval(y_raw, "y_range")
@@ -312,6 +345,8 @@ class Session:
             else:
                 self.set_expression(text, error=typo)
             self.set_x0(x0)
+            self.set_h(h)
+            self.set_scheme(scheme)
             self.set_view_range(x_range, y_range)
             if y_range is None and self.y_range is not None:
                 self.y_range = None

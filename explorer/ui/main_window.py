@@ -11,6 +11,7 @@ from .bindings import format_number
 from .panels.function_panel import FunctionPanel
 from .panels.parameters_panel import ParametersPanel
 from .panels.point_panel import PointPanel
+from .panels.quotient_panel import QuotientPanel
 from .worker import Worker
 
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
@@ -84,20 +85,43 @@ class MainWindow(QtWidgets.QMainWindow):
         self.function_panel = FunctionPanel(self.session)
         self.point_panel = PointPanel(self.session)
         self.parameters_panel = ParametersPanel(self.session)
+        self.quotient_panel = QuotientPanel(self.session)
+        self.error_view = None  # built with the plot, once pyqtgraph has loaded
+        self.error_holder = QtWidgets.QStackedWidget()
+        self.error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
-        for key, title, widget in (("function", "Function", self.function_panel),
-                                   ("point", "Point", self.point_panel),
-                                   ("parameters", "Parameters", self.parameters_panel)):
+        for key, title, widget, area in (
+                ("function", "Function", self.function_panel, "left"),
+                ("point", "Point", self.point_panel, "left"),
+                ("parameters", "Parameters", self.parameters_panel, "left"),
+                ("quotient", "Difference quotient", self.quotient_panel, "bottom"),
+                ("error", "Error vs h", self.error_holder, "bottom")):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
             dock.setWidget(widget)
             dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-            self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            side = (QtCore.Qt.DockWidgetArea.LeftDockWidgetArea if area == "left"
+                    else QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+            self.addDockWidget(side, dock)
             self.docks[key] = dock
+        # The difference quotient sits under the plot, its panel beside its error plot: the
+        # plot keeps its width, and h's log axis gets a wide strip.
+        self.splitDockWidget(self.docks["quotient"], self.docks["error"],
+                             QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["function"]], [360], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks(list(self.docks.values()), [200, 190, 330], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["quotient"], self.docks["error"]], [330, 560],
+                         QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["quotient"]], [250], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks[k] for k in ("function", "point", "parameters")],
+                         [200, 190, 330], QtCore.Qt.Orientation.Vertical)
+        # The difference-quotient lab opens from the View menu (or its checkbox): shown, it
+        # costs ~10 ms a drag frame, which the default view should not pay.
+        for key in ("quotient", "error"):
+            self.docks[key].hide()
+        # turning the secant on (Ctrl+3) opens its read-outs and error plot with it
+        self.session.connect("show_secant", lambda s, f: s.show_secant and self._open_lab())
 
         self._build_status_bar()
         self._build_menus()
@@ -111,7 +135,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._typeset_timer.timeout.connect(self._request_typeset)
         self.session.connect("function", lambda s, f: self._schedule_typeset())
 
-        self.resize(1280, 820)
+        self.resize(1360, 900)
         self._default_state = self.saveState(SETTINGS_VERSION)
         if restore:
             self._restore_window()
@@ -149,6 +173,11 @@ class MainWindow(QtWidgets.QMainWindow):
         configure_pyqtgraph()
         self.curve_view = CurveView(self.session)
         self.curve_view.cursor_moved.connect(self._show_cursor)
+        from .views.error_view import ErrorView
+
+        self.error_view = ErrorView(self.session)
+        self.error_holder.addWidget(self.error_view)
+        self.error_holder.setCurrentWidget(self.error_view)
         self.central.addWidget(self.curve_view)
         self.central.setCurrentWidget(self.curve_view)
         if self.session.function is None and self._preview is not None:
@@ -185,7 +214,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.option_actions: dict[str, QtGui.QAction] = {}
         for name, text, shortcut in (("show_derivative", "Show f′", "Ctrl+1"),
                                      ("show_second_derivative", "Show f″", "Ctrl+2"),
-                                     ("show_tangent", "Show tangent", "Ctrl+T")):
+                                     ("show_tangent", "Show tangent", "Ctrl+T"),
+                                     ("show_secant", "Show secant and the difference quotient", "Ctrl+3")):
             action = view.addAction(text)
             action.setCheckable(True)
             action.setShortcut(QtGui.QKeySequence(shortcut))
@@ -210,6 +240,15 @@ class MainWindow(QtWidgets.QMainWindow):
         about.triggered.connect(lambda: QtWidgets.QMessageBox.about(
             self, "About Calculus Explorer",
             "<b>Calculus Explorer</b><br>See the calculus that machine learning runs on."))
+
+    def _open_lab(self) -> None:
+        opening = not self.docks["quotient"].isVisible()
+        for key in ("quotient", "error"):
+            self.docks[key].show()
+        if opening:  # sizes given while hidden do not stick: the error plot gets the width
+            self.resizeDocks([self.docks["quotient"], self.docks["error"]],
+                             [330, max(400, self.width() - 330)],
+                             QtCore.Qt.Orientation.Horizontal)
 
     def _sync_option_actions(self) -> None:
         for name, action in self.option_actions.items():

@@ -17,6 +17,7 @@ COLORS = {
     "d1": "#E69F00",  # orange
     "d2": "#009E73",  # bluish green
     "tangent": "#D55E00",  # vermillion
+    "secant": "#CC79A7",  # reddish purple
     "point": "#D55E00",
     "point_edge": "#ffffff",
     "point_hover": "#F0A060",

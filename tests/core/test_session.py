@@ -593,3 +593,27 @@ def test_importing_explorer_core_alone_is_light():
     modules = _imported_after("import explorer.core")
     assert "sympy" not in modules, "the public API is loaded lazily"
     assert not modules & set(QT_MODULES)
+
+
+def test_difference_quotient_fields():
+    s = Session("x^2")
+    calls = []
+    s.connect(("h", "scheme", "h_negative"), lambda session, fields: calls.append(fields))
+    s.set_h(1e-3)
+    s.set_h(1e-3)  # equal: no event
+    s.set_scheme("central")
+    s.set_option("h_negative", True)
+    assert calls == [frozenset({"h"}), frozenset({"scheme"}), frozenset({"h_negative"})]
+    assert s.signed_h == -1e-3
+    with pytest.raises(ValueError):
+        s.set_h(0.0)
+    with pytest.raises(ValueError):
+        s.set_scheme("sideways")
+    again = Session.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert (again.h, again.scheme, again.h_negative) == (1e-3, "central", True)
+    for bad in ({"h": -1}, {"h": "big"}, {"scheme": "sideways"}):
+        before = s.to_dict()
+        with pytest.raises(SessionError) as info:
+            s.restore({**s.to_dict(), **bad})
+        assert info.value.field == next(iter(bad))
+        assert s.to_dict() == before

@@ -151,10 +151,19 @@ class CurveView(pg.PlotWidget):
         self.d1_item = Curve(pen=pen("d1", 1.8, QtCore.Qt.PenStyle.DashLine), name="f′(x)")
         self.d2_item = Curve(pen=pen("d2", 1.8, QtCore.Qt.PenStyle.DotLine), name="f″(x)")
         self.tangent_item = Curve(pen=pen("tangent", 2), name="tangent at x₀")
-        for item in (self.f_item, self.d1_item, self.d2_item, self.tangent_item):
+        self.secant_item = Curve(pen=pen("secant", 1.8, QtCore.Qt.PenStyle.DashLine),
+                                 name="secant (difference quotient)")
+        for item in (self.f_item, self.d1_item, self.d2_item, self.tangent_item,
+                     self.secant_item):
             plot.addItem(item)
-        for z, item in enumerate((self.f_item, self.d1_item, self.d2_item, self.tangent_item)):
+        for z, item in enumerate((self.f_item, self.d1_item, self.d2_item, self.tangent_item,
+                                  self.secant_item)):
             item.setZValue(z)
+        # the two points the secant passes through
+        self.secant_points = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#ffffff", width=1.5),
+                                                brush=pg.mkBrush(COLORS["secant"]))
+        self.secant_points.setZValue(19)
+        plot.addItem(self.secant_points)
         # During a drag only the tangent and the point move. The curves and the grid are painted
         # once into pixmaps and blitted per frame (an antialiased 2,000-point path costs ~3 ms
         # a paint); Qt re-renders a cache when the item changes or the view pans or zooms.
@@ -176,8 +185,10 @@ class CurveView(pg.PlotWidget):
 
         session.connect(("function", "parameters"), lambda s, f: self._redraw_all(refit="function" in f))
         session.connect("x0", lambda s, f: self._update_point())
+        session.connect(("h", "scheme", "h_negative"), lambda s, f: self._update_secant())
         session.connect(("x_range", "y_range"), lambda s, f: self._apply_session_range())
-        session.connect(("show_derivative", "show_second_derivative", "show_tangent"),
+        session.connect(("show_derivative", "show_second_derivative", "show_tangent",
+                         "show_secant"),
                         lambda s, f: self._update_visibility())
         with signals_blocked(plot.vb):
             plot.vb.setRange(xRange=session.x_range, yRange=session.y_range or (-1.5, 1.5),
@@ -193,7 +204,9 @@ class CurveView(pg.PlotWidget):
     def _redraw_all(self, refit: bool = False) -> None:
         f = self._one_variable()
         if f is None:
-            for item in (self.f_item, self.d1_item, self.d2_item, self.tangent_item):
+            self.secant_points.setData([], [])
+            for item in (self.f_item, self.d1_item, self.d2_item, self.tangent_item,
+                         self.secant_item):
                 item.setData([], [])
             self.point.hide()
             if self.session.f is not None:
@@ -223,7 +236,7 @@ class CurveView(pg.PlotWidget):
             self.d1_item.setData(*sample(f.derivative(order=1), lo, hi))
         if self.session.show_second_derivative:
             self.d2_item.setData(*sample(f.derivative(order=2), lo, hi))
-        self._update_tangent()
+        self._update_lines()
 
     def show_preview(self, f) -> None:
         """Draw f alone (a NumPy function of x) until the parsed function arrives."""
@@ -253,7 +266,12 @@ class CurveView(pg.PlotWidget):
                 self.point.show()
             else:
                 self.point.setPos(x0, self.point.pos().y())
+        self._update_lines()
+
+    def _update_lines(self) -> None:
+        """The lines through the point (clipped to the view): tangent and secant."""
         self._update_tangent()
+        self._update_secant()
 
     def _update_tangent(self) -> None:
         f = self._one_variable()
@@ -268,11 +286,31 @@ class CurveView(pg.PlotWidget):
         else:
             self.tangent_item.setData(*segment)
 
+    def _update_secant(self) -> None:
+        f = self._one_variable()
+        if f is None or not self.session.show_secant:
+            return
+        s = self.session
+        h = s.signed_h
+        a, b = {"forward": (s.x0, s.x0 + h), "backward": (s.x0 - h, s.x0),
+                "central": (s.x0 - h, s.x0 + h)}[s.scheme]
+        fa, fb = float(f(a)), float(f(b))
+        with np.errstate(all="ignore"):
+            slope = (fb - fa) / (b - a)
+        segment = clip_line(slope, fa - slope * a, *self.getPlotItem().vb.viewRange())
+        if segment is None or b == a:
+            self.secant_item.setData([], [])
+        else:
+            self.secant_item.setData(*segment)
+        self.secant_points.setData([a, b], [fa, fb])
+
     def _update_visibility(self) -> None:
         s = self.session
         for item, shown in ((self.d1_item, s.show_derivative),
                             (self.d2_item, s.show_second_derivative),
-                            (self.tangent_item, s.show_tangent)):
+                            (self.tangent_item, s.show_tangent),
+                            (self.secant_item, s.show_secant),
+                            (self.secant_points, s.show_secant)):
             item.setVisible(shown)
         self._sync_legend()
         self._resample()
@@ -280,7 +318,7 @@ class CurveView(pg.PlotWidget):
     def _sync_legend(self) -> None:
         s = self.session
         shown = {self.d1_item: s.show_derivative, self.d2_item: s.show_second_derivative,
-                 self.tangent_item: s.show_tangent}
+                 self.tangent_item: s.show_tangent, self.secant_item: s.show_secant}
         for sample_item, label in self.legend.items:
             visible = shown.get(sample_item.item, True)
             sample_item.setVisible(visible)
@@ -319,7 +357,7 @@ class CurveView(pg.PlotWidget):
         if x_changed:
             self._resample()  # new x samples; the tangent is re-clipped there
         else:
-            self._update_tangent()  # only y moved: the curves are still right
+            self._update_lines()  # only y moved: the curves are still right
         if self.message.isVisible():
             self._center_message()
         if self._syncing_range:
