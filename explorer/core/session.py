@@ -168,6 +168,13 @@ class Session:
             self._bound = self.function.with_parameters(**self.parameters)
         return self._bound
 
+    @property
+    def f1(self):
+        """The current function when it has exactly one variable (what the curve views draw),
+        else None."""
+        f = self.f
+        return f if f is not None and len(f.variables) == 1 else None
+
     # -- simple fields -----------------------------------------------------------------------
     def set_parameter(self, name: str, value: float) -> None:
         if name not in self.parameters:

@@ -69,8 +69,8 @@ class PointPanel(QtWidgets.QWidget):
         if not self.x0_edit.hasFocus():
             with signals_blocked(self.x0_edit):
                 self.x0_edit.setText(format_number(s.x0, 10).replace("−", "-"))
-        f = s.f
-        if f is None or len(f.variables) != 1:
+        f = s.f1
+        if f is None:
             for label in self.values.values():
                 label.setText("—")
             return

@@ -110,8 +110,8 @@ class QuotientPanel(QtWidgets.QWidget):
             self.negative.setChecked(s.h_negative)
             self.scheme.setCurrentText(s.scheme)
             self.show_secant.setChecked(s.show_secant)
-        f = s.f
-        if f is None or len(f.variables) != 1:
+        f = s.f1
+        if f is None:
             for label in self.values.values():
                 label.setText("—")
             return

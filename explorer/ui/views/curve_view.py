@@ -198,8 +198,7 @@ class CurveView(pg.PlotWidget):
 
     # -- session -> items ----------------------------------------------------------------------
     def _one_variable(self):
-        f = self.session.f
-        return f if f is not None and len(f.variables) == 1 else None
+        return self.session.f1
 
     def _redraw_all(self, refit: bool = False) -> None:
         f = self._one_variable()

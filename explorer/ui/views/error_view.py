@@ -57,9 +57,9 @@ class ErrorView(pg.PlotWidget):
         if not self.isVisible():  # hidden docks cost nothing during a drag
             return
         s = self.session
-        f = s.f
+        f = s.f1
         self.current.setPos(np.log10(s.h))
-        if f is None or len(f.variables) != 1:
+        if f is None:
             for item in (self.measured, self.truncation, self.roundoff, self.best):
                 item.setData([], [])
             return
