@@ -169,12 +169,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_views(self, _loaded=None) -> None:
         from .theme import configure_pyqtgraph
         from .views.curve_view import CurveView
+        from .views.error_view import ErrorView
 
         configure_pyqtgraph()
         self.curve_view = CurveView(self.session)
         self.curve_view.cursor_moved.connect(self._show_cursor)
-        from .views.error_view import ErrorView
-
         self.error_view = ErrorView(self.session)
         self.error_holder.addWidget(self.error_view)
         self.error_holder.setCurrentWidget(self.error_view)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtWidgets
 
 from ...core.session import Session
 from ..bindings import format_number, signals_blocked
+from ..readouts import Readouts
 from ..theme import COLORS
 
 
@@ -24,24 +25,14 @@ class PointPanel(QtWidgets.QWidget):
         self.x0_error.setStyleSheet(f"color: {COLORS['error']};")
         self.x0_error.setWordWrap(True)
         self.x0_error.hide()
-        self.values: dict[str, QtWidgets.QLabel] = {}
-        form = QtWidgets.QFormLayout()
-        form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+        self.readouts = form = Readouts("value_")
         form.addRow("x₀", self.x0_edit)
         form.addRow("", self.x0_error)
-        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
         for key, title, color in (("f", "f(x₀)", COLORS["f"]), ("d1", "f′(x₀)", COLORS["d1"]),
                                   ("d2", "f″(x₀)", COLORS["d2"]),
                                   ("tangent", "tangent", COLORS["tangent"])):
-            label = QtWidgets.QLabel("—")
-            label.setObjectName(f"value_{key}")
-            label.setFont(mono)
-            label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
-            name = QtWidgets.QLabel(title)
-            name.setStyleSheet(f"color: {color}; font-weight: 600;")
-            form.addRow(name, label)
-            self.values[key] = label
+            form.add(key, title, color)
+        self.values = form.labels
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addStretch(1)
@@ -71,18 +62,16 @@ class PointPanel(QtWidgets.QWidget):
                 self.x0_edit.setText(format_number(s.x0, 10).replace("−", "-"))
         f = s.f1
         if f is None:
-            for label in self.values.values():
-                label.setText("—")
+            self.readouts.clear_values()
             return
+        from ...core.calculus import tangent
+
         x0 = s.x0
-        y0 = float(f(x0))
-        d1 = float(f.derivative(order=1)(x0))
-        d2 = float(f.derivative(order=2)(x0))
-        self.values["f"].setText(format_number(y0, 10))
-        self.values["d1"].setText(format_number(d1, 10))
-        self.values["d2"].setText(format_number(d2, 10))
-        if math.isfinite(y0) and math.isfinite(d1):
-            intercept = y0 - d1 * x0
+        self.values["f"].setText(format_number(float(f(x0)), 10))
+        self.values["d1"].setText(format_number(float(f.derivative(order=1)(x0)), 10))
+        self.values["d2"].setText(format_number(float(f.derivative(order=2)(x0)), 10))
+        d1, intercept = tangent(f, x0)
+        if math.isfinite(d1):
             sign = "+" if intercept >= 0 else "−"
             self.values["tangent"].setText(
                 f"y = {format_number(d1)}·x {sign} {format_number(abs(intercept))}")

@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import SCHEMES, Session
 from ..bindings import format_number, signals_blocked
+from ..readouts import Readouts, RefreshWhenShown
 from ..theme import COLORS
 
 TICKS_PER_DECADE = 10
@@ -22,7 +23,7 @@ def tick_to_h(tick: int) -> float:
     return 10.0 ** (-tick / TICKS_PER_DECADE)
 
 
-class QuotientPanel(QtWidgets.QWidget):
+class QuotientPanel(RefreshWhenShown, QtWidgets.QWidget):
     """(f(x0+h) - f(x0)) / h against f'(x0): watch the error shrink, then round-off take over."""
 
     def __init__(self, session: Session, parent=None):
@@ -56,20 +57,11 @@ class QuotientPanel(QtWidgets.QWidget):
         row2.addWidget(self.negative)
         row2.addWidget(self.show_secant)
         row2.addStretch(1)
-        form = QtWidgets.QFormLayout()
-        mono = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
-        self.values: dict[str, QtWidgets.QLabel] = {}
+        self.readouts = form = Readouts("quotient_")
         for key, title in (("formula", "quotient"), ("quotient", "value"),
                            ("exact", "f′(x₀)"), ("abs", "|error|"), ("rel", "relative")):
-            label = QtWidgets.QLabel("—")
-            label.setObjectName(f"quotient_{key}")
-            label.setFont(mono)
-            label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-            name = QtWidgets.QLabel(title)
-            if key == "quotient":
-                name.setStyleSheet(f"color: {COLORS['secant']}; font-weight: 600;")
-            form.addRow(name, label)
-            self.values[key] = label
+            form.add(key, title, COLORS["secant"] if key == "quotient" else None)
+        self.values = form.labels
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(row2)
@@ -94,12 +86,8 @@ class QuotientPanel(QtWidgets.QWidget):
         except ValueError:
             self.refresh()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        self.refresh()  # a hidden panel skips updates (see refresh)
-
     def refresh(self) -> None:
-        if not self.isVisible():  # hidden docks cost nothing during a drag
+        if not self.isVisible():  # see RefreshWhenShown
             return
         s = self.session
         with signals_blocked(self.slider, self.h_edit, self.negative, self.scheme,
@@ -112,8 +100,7 @@ class QuotientPanel(QtWidgets.QWidget):
             self.show_secant.setChecked(s.show_secant)
         f = s.f1
         if f is None:
-            for label in self.values.values():
-                label.setText("—")
+            self.readouts.clear_values()
             return
         from ...core.calculus import difference_quotient
 

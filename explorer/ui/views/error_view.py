@@ -6,13 +6,14 @@ import numpy as np
 import pyqtgraph as pg
 
 from ...core.session import Session
+from ..readouts import RefreshWhenShown
 from ..theme import COLORS, pen
 
 HS = np.logspace(0, -16, 161)
 EPS = np.finfo(float).eps
 
 
-class ErrorView(pg.PlotWidget):
+class ErrorView(RefreshWhenShown, pg.PlotWidget):
     """Measured error, the truncation model (slope 1 or 2), the round-off model (eps/h),
     the current h and the best h."""
 
@@ -47,14 +48,10 @@ class ErrorView(pg.PlotWidget):
                         lambda s, f: self.refresh())
         self.refresh()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        self.refresh()  # a hidden view skips updates (see refresh)
-
     def refresh(self) -> None:
         from ...core.calculus import difference_quotient
 
-        if not self.isVisible():  # hidden docks cost nothing during a drag
+        if not self.isVisible():  # see RefreshWhenShown
             return
         s = self.session
         f = s.f1
