@@ -96,6 +96,24 @@ class Curve(pg.PlotCurveItem):
     def shape(self) -> QtGui.QPainterPath:
         return QtGui.QPainterPath()
 
+    def paint(self, p, opt, widget):
+        pen = self.opts["pen"]
+        plain = (self.opts["fillLevel"] is None and self.opts["shadowPen"] is None
+                 and self._exportOpts is False and pen is not None and pen.isCosmetic())
+        if not plain or self.xData is None or len(self.xData) == 0:
+            super().paint(p, opt, widget)
+            return
+        # Qt strokes a cosmetic pen wider than 1 px through its general stroker when the
+        # painter scales (data to pixels): 1.6 ms for a 2-point tangent, against 0.1 ms for
+        # the same line given in pixels. So map the path to pixels and draw it there.
+        path = p.transform().map(self.getPath())
+        p.save()
+        p.resetTransform()
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, bool(self.opts["antialias"]))
+        p.setPen(pen)
+        p.drawPath(path)
+        p.restore()
+
 
 class CurvePoint(pg.TargetItem):
     """The draggable point; the view pins it to the curve through the session."""
@@ -114,6 +132,12 @@ class CurvePoint(pg.TargetItem):
         self.setZValue(20)
         self.setToolTip("Drag along the curve")
 
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt override
+        # TargetItem's rect is its symbol's, without the outline drawn half outside it; the
+        # view does not add an antialiasing margin (see CurveView), so pad by a quarter.
+        r = super().boundingRect()
+        return r.adjusted(-r.width() / 4, -r.height() / 4, r.width() / 4, r.height() / 4)
+
 
 class CurveView(pg.PlotWidget):
     """The central plot of a function of one variable."""
@@ -124,6 +148,10 @@ class CurveView(pg.PlotWidget):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.setObjectName("CurveView")
+        # Items here pad their own bounding rects for antialiasing; without this flag Qt adds
+        # 2 px more to every dirty rect, and a drag near the axes repaints them each frame.
+        self.setOptimizationFlag(
+            QtWidgets.QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.session = session
         self._syncing_range = False
         plot = self.getPlotItem()
@@ -279,7 +307,7 @@ class CurveView(pg.PlotWidget):
         from ...core.calculus import tangent
 
         slope, intercept = tangent(f, self.session.x0)
-        segment = clip_line(slope, intercept, *self.getPlotItem().vb.viewRange())
+        segment = clip_line(slope, intercept, *self._line_box())
         if segment is None:
             self.tangent_item.setData([], [])
         else:
@@ -296,12 +324,23 @@ class CurveView(pg.PlotWidget):
         fa, fb = float(f(a)), float(f(b))
         with np.errstate(all="ignore"):
             slope = (fb - fa) / (b - a)
-        segment = clip_line(slope, fa - slope * a, *self.getPlotItem().vb.viewRange())
+        segment = clip_line(slope, fa - slope * a, *self._line_box())
         if segment is None or b == a:
             self.secant_item.setData([], [])
         else:
             self.secant_item.setData(*segment)
         self.secant_points.setData([a, b], [fa, fb])
+
+    def _line_box(self):
+        """The view rectangle less 10 pixels a side, where lines through the point are clipped:
+        a line reaching the edge dirties (with its pen and antialiasing margins) the axes, whose
+        ticks reach ~5 px into the view,
+        it, and Qt then repaints them each frame."""
+        vb = self.getPlotItem().vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        width, height = max(vb.width(), 1.0), max(vb.height(), 1.0)
+        dx, dy = 10 * (x1 - x0) / width, 10 * (y1 - y0) / height
+        return (x0 + dx, x1 - dx), (y0 + dy, y1 - dy)
 
     def _update_visibility(self) -> None:
         s = self.session
