@@ -16,8 +16,12 @@ __all__ = [
     "Taylor",
     "taylor",
     "taylor_coefficients",
+    "TaylorPlan",
+    "plan_taylor",
+    "tolerance_interval",
     "CriticalPoint",
     "critical_points",
+    "inflection_points",
 ]
 
 SCHEMES = ("forward", "backward", "central")
@@ -93,16 +97,59 @@ class Taylor:
 
 
 SYMBOLIC_TIME_LIMIT = 1.0  # seconds for the derivatives SymPy has not computed yet
+MAX_TAYLOR_ORDER = 30
 _CAUCHY_POINTS = 128
 _CAUCHY_RADII = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125)
 
 
-def taylor(f: Function, x0: float, order: int, method: str = "auto") -> Taylor:
+@dataclass(frozen=True)
+class TaylorPlan:
+    """How one function's Taylor coefficients are computed, decided once per function.
+
+    ``symbolic_order``: SymPy produced (and NumPy compiled) the derivatives up to this order
+    within the time limit; higher orders use Cauchy's formula when ``analytic``, and are not
+    available otherwise.
+    """
+
+    symbolic_order: int
+    analytic: bool
+
+    def method(self, order: int) -> str | None:
+        if order <= self.symbolic_order:
+            return "symbolic"
+        return "cauchy" if self.analytic else None
+
+
+def plan_taylor(f: Function, max_order: int = MAX_TAYLOR_ORDER,
+                seconds: float = SYMBOLIC_TIME_LIMIT) -> TaylorPlan:
+    """Differentiate ``f`` symbolically up to ``max_order`` within ``seconds`` and compile each
+    derivative: the slow part of a Taylor polynomial, done once (the app runs it off the GUI
+    thread). Afterwards :func:`taylor` with this plan does numeric work only."""
+    _one_variable(f, "plan_taylor")
+    probe = np.array([0.25, 0.5])
+    done = 0
+    try:
+        with time_limit(seconds):
+            f(probe)
+            for k in range(1, int(max_order) + 1):
+                f.derivative(order=k)(probe)  # symbolic derivative, then its compiled form
+                done = k
+    except TimeLimitExceeded:
+        pass
+    analytic = f.is_analytic
+    if analytic:
+        f.evaluate_complex(probe + 0.5j)  # compile the complex form Cauchy's formula uses
+    return TaylorPlan(done, analytic)
+
+
+def taylor(f: Function, x0: float, order: int, method: str = "auto",
+           plan: TaylorPlan | None = None) -> Taylor:
     """Taylor coefficients of ``f`` at ``x0`` up to ``order``.
 
     ``method="auto"`` differentiates symbolically (derivatives are cached per function, so only
     new orders cost) within :data:`SYMBOLIC_TIME_LIMIT`, and falls back to Cauchy's formula
-    when SymPy is too slow and ``f`` is analytic. ``"symbolic"`` and ``"cauchy"`` force one.
+    when SymPy is too slow and ``f`` is analytic; with a ``plan`` (see :func:`plan_taylor`) the
+    choice is the plan's, and no symbolic work runs. ``"symbolic"`` and ``"cauchy"`` force one.
     """
     _one_variable(f, "taylor")
     order = int(order)
@@ -111,20 +158,40 @@ def taylor(f: Function, x0: float, order: int, method: str = "auto") -> Taylor:
     if method not in ("auto", "symbolic", "cauchy"):
         raise ValueError(f"method must be auto, symbolic or cauchy, not {method!r}")
     x0 = float(x0)
+    if method == "auto" and plan is not None:
+        method = plan.method(order)
+        if method is None:
+            raise ValueError(
+                f"SymPy reached order {plan.symbolic_order} in time, and a function with kinks "
+                "(abs, min, max, relu) has no numeric series")
     if method in ("auto", "symbolic"):
+        if f.derivative_ready(order):
+            return _taylor_symbolic(f, x0, order)
         try:
             with time_limit(SYMBOLIC_TIME_LIMIT if method == "auto" else 3600.0):
-                derivatives = [f.derivative(order=k) for k in range(order + 1)]
-            values = np.array([float(d(x0)) for d in derivatives])
-            coefficients = values / np.array([math.factorial(k) for k in range(order + 1)],
-                                             dtype=float)
-            return Taylor(x0, coefficients, "symbolic")
+                for k in range(order + 1):
+                    f.derivative(order=k)
+            return _taylor_symbolic(f, x0, order)
         except TimeLimitExceeded:
             if not f.is_analytic:
                 raise ValueError(
                     "SymPy could not differentiate this in time, and a function with kinks "
                     "(abs, min, max, relu) has no numeric series") from None
     return _taylor_cauchy(f, x0, order)
+
+
+def _taylor_symbolic(f: Function, x0: float, order: int) -> Taylor:
+    values = np.array([float(f.derivative(order=k)(x0)) for k in range(order + 1)])
+    return Taylor(x0, values / _factorials(order + 1), "symbolic")
+
+
+_FACTORIALS = np.array([math.factorial(k) for k in range(171)], dtype=float)  # 171! > 1e308
+
+
+def _factorials(n: int) -> np.ndarray:
+    if n <= _FACTORIALS.size:
+        return _FACTORIALS[:n]
+    return np.concatenate([_FACTORIALS, np.full(n - _FACTORIALS.size, np.inf)])
 
 
 def taylor_coefficients(f: Function, x0: float, order: int, method: str = "auto") -> np.ndarray:
@@ -142,6 +209,8 @@ def _taylor_cauchy(f: Function, x0: float, order: int) -> Taylor:
     """
     if not f.is_analytic:
         raise ValueError("Cauchy's formula needs an analytic function (no abs, min, max, relu)")
+    if not np.isfinite(f(x0)):
+        raise ValueError("f is undefined at the centre")
     n = max(_CAUCHY_POINTS, 4 * (order + 1))
     theta = 2 * np.pi * np.arange(n) / n
     best = None
@@ -164,6 +233,51 @@ def _taylor_cauchy(f: Function, x0: float, order: int) -> Taylor:
     k = np.arange(order + 1)
     coefficients = (scaled[: order + 1] / r**k).real
     return Taylor(x0, coefficients, "cauchy", r)
+
+
+def tolerance_interval(f: Function, series: Taylor, tolerance: float, bounds,
+                       samples: int = 2001) -> tuple[float, float] | None:
+    """The interval around the centre, within ``bounds``, where |f - T_n| <= ``tolerance``.
+
+    Found on ``samples`` points and refined by interpolating log |f - T_n| between the last
+    point inside and the first outside. An end equal to a bound means the interval may go on
+    past it. None when the centre lies outside ``bounds`` or the error there exceeds the
+    tolerance (f undefined at the centre).
+    """
+    lo, hi = (float(v) for v in np.asarray(bounds, dtype=float).reshape(-1)[:2])
+    xs = np.linspace(lo, hi, int(samples))
+    with np.errstate(all="ignore"):
+        err = np.abs(f(xs) - series(xs))
+    return interval_within(xs, err, series.x0, tolerance)
+
+
+def interval_within(xs: np.ndarray, err: np.ndarray, center: float,
+                    tolerance: float) -> tuple[float, float] | None:
+    """The run of samples around ``center`` where ``err <= tolerance`` (NaN counts as above),
+    with ends interpolated on log(err): the core of :func:`tolerance_interval`."""
+    if not xs.size or not xs[0] <= center <= xs[-1] or not tolerance > 0:
+        return None
+    ok = err <= tolerance
+    i = int(np.clip(np.searchsorted(xs, center), 0, xs.size - 1))
+    if not ok[i]:
+        if i > 0 and ok[i - 1]:
+            i -= 1
+        else:
+            return None
+    bad = np.flatnonzero(~ok)
+    right_bad = bad[bad > i]
+    left_bad = bad[bad < i]
+    log_tol = math.log(tolerance)
+
+    def edge(inside: int, outside: int) -> float:
+        with np.errstate(all="ignore"):
+            a, b = np.log(max(err[inside], 1e-300)), np.log(err[outside])
+        t = 0.0 if not np.isfinite(b) or b <= a else float(np.clip((log_tol - a) / (b - a), 0, 1))
+        return float(xs[inside] + t * (xs[outside] - xs[inside]))
+
+    right = edge(right_bad[0] - 1, right_bad[0]) if right_bad.size else float(xs[-1])
+    left = edge(left_bad[-1] + 1, left_bad[-1]) if left_bad.size else float(xs[0])
+    return left, right
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,6 +319,37 @@ def critical_points(f: Function, bounds, samples: int = 4001) -> list[CriticalPo
         if np.isfinite(value):
             out.append(CriticalPoint(np.array([x]), value, _kind_1d(f, x)))
     return out
+
+
+def inflection_points(f: Function, bounds, samples: int = 4001) -> list[CriticalPoint]:
+    """Points inside ``bounds`` where f'' changes sign (the curve turns from concave up to
+    down or back), stationary or not: the zeros of f'' whose first non-vanishing higher
+    derivative has odd order. x**3 has one at 0; x**4, whose f'' only touches zero, none."""
+    var = _one_variable(f, "inflection_points")
+    (a, b) = np.asarray(bounds, dtype=float).reshape(-1)[:2]
+    if not a < b:
+        raise ValueError("bounds must be (low, high) with low < high")
+    d2 = f.derivative(var, 2)
+    roots = _exact_roots(d2, a, b)
+    if roots is None:
+        roots = _numeric_roots(d2, a, b, samples)
+    out = []
+    for x in sorted(roots):
+        value = float(f(x))
+        if np.isfinite(value) and _changes_concavity(f, x):
+            out.append(CriticalPoint(np.array([x]), value, "inflection"))
+    return out
+
+
+def _changes_concavity(f: Function, x: float) -> bool:
+    scale = max(1.0, abs(float(f(x))))
+    for n in range(3, MAX_DECIDING_ORDER + 1):
+        value = float(f.derivative(order=n)(x))
+        if not np.isfinite(value):
+            return False
+        if abs(value) > 1e-7 * scale * math.factorial(n):
+            return n % 2 == 1
+    return False
 
 
 def _exact_roots(d1: Function, a: float, b: float) -> list[float] | None:

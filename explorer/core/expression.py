@@ -624,6 +624,15 @@ class Function:
             return self
         return self.diff(*([variable] * int(order)))
 
+    def derivative_ready(self, order: int, variable: str | None = None) -> bool:
+        """Whether SymPy has already produced the ``order``-th derivative (then asking for it
+        costs no symbolic work)."""
+        if order <= 0:
+            return True
+        path = self._path + ((variable or self.variables[0]),) * int(order)
+        with self._shared.lock:
+            return path in self._shared.derivatives
+
     def gradient(self, point) -> np.ndarray:
         """Gradient at a point, shape (n,)."""
         point = np.asarray(point, dtype=float).reshape(-1)

@@ -22,6 +22,7 @@ FORMAT_VERSION = 1
 DEFAULT_EXPRESSION = "sin(x)*exp(-x^2/5)"
 DEFAULT_RANGE = (-1.0, 3.0, 0.01)  # slider range and step of a new parameter
 SCHEMES = ("forward", "backward", "central")  # difference quotients
+MAX_TAYLOR_ORDER = 30  # the same bound as explorer.core.calculus (which loads SymPy)
 
 Callback = Callable[["Session", frozenset], None]
 
@@ -40,12 +41,18 @@ class Session:
 
     Fields (each emits its own name when it changes): ``expression``, ``function``, ``error``,
     ``parameters``, ``parameter_ranges``, ``x0``, ``h``, ``scheme``, ``x_range``, ``y_range``,
-    and the options ``show_derivative``, ``show_second_derivative``, ``show_tangent``,
-    ``show_secant``, ``h_negative``.
+    ``taylor_order``, ``taylor_center``, ``taylor_tolerance``, and the options
+    ``show_derivative``, ``show_second_derivative``, ``show_tangent``, ``show_secant``,
+    ``h_negative``, ``show_taylor``, ``taylor_follows_point`` (the Taylor centre is x0),
+    ``taylor_all_orders`` (orders 1..n drawn faintly), ``show_critical_points``,
+    ``show_sign_plots`` (f' and f'' under the curve).
     """
 
     OPTION_DEFAULTS = {"show_derivative": True, "show_second_derivative": False,
-                       "show_tangent": True, "show_secant": False, "h_negative": False}
+                       "show_tangent": True, "show_secant": False, "h_negative": False,
+                       "show_taylor": False, "taylor_follows_point": True,
+                       "taylor_all_orders": False, "show_critical_points": True,
+                       "show_sign_plots": False}
     BOOL_FIELDS = tuple(OPTION_DEFAULTS)
 
     def __init__(self, expression: str | None = None, *, parse_now: bool = True):
@@ -62,6 +69,9 @@ class Session:
         self.scheme: str = "forward"  # forward | backward | central
         self.x_range: tuple[float, float] = (-5.0, 5.0)
         self.y_range: tuple[float, float] | None = None  # None: fit to the curve
+        self.taylor_order: int = 3
+        self.taylor_center: float = 0.0  # used when taylor_follows_point is off
+        self.taylor_tolerance: float = 1e-2
         for name, value in self.OPTION_DEFAULTS.items():
             setattr(self, name, value)
         self._bound = None  # function with the session's parameter values, cached
@@ -220,6 +230,42 @@ class Session:
             self.x0 = x0
             self._changed("x0")
 
+    def set_taylor_order(self, order: int) -> None:
+        if isinstance(order, bool) or not isinstance(order, (int, float)) or order != int(order):
+            raise ValueError(f"taylor_order: expected a whole number, got {order!r}")
+        order = int(order)
+        if not 0 <= order <= MAX_TAYLOR_ORDER:
+            raise ValueError(f"taylor_order: expected 0 to {MAX_TAYLOR_ORDER}, got {order}")
+        if order != self.taylor_order:
+            self.taylor_order = order
+            self._changed("taylor_order")
+
+    def set_taylor_center(self, center: float) -> None:
+        center = _finite(center, "taylor_center")
+        if center != self.taylor_center:
+            self.taylor_center = center
+            self._changed("taylor_center")
+
+    def set_taylor_tolerance(self, tolerance: float) -> None:
+        tolerance = _finite(tolerance, "taylor_tolerance")
+        if not tolerance > 0:
+            raise ValueError(f"taylor_tolerance: expected a positive number, got {tolerance}")
+        if tolerance != self.taylor_tolerance:
+            self.taylor_tolerance = tolerance
+            self._changed("taylor_tolerance")
+
+    def set_taylor_follows_point(self, follows: bool) -> None:
+        """Share the Taylor centre with x0, or give it its own, starting where x0 is now."""
+        with self.batch():
+            if not follows and self.taylor_follows_point:
+                self.set_taylor_center(self.x0)
+            self.set_option("taylor_follows_point", follows)
+
+    @property
+    def taylor_x0(self) -> float:
+        """Where the Taylor polynomial is centred: x0, or its own centre."""
+        return self.x0 if self.taylor_follows_point else self.taylor_center
+
     def set_view_range(self, x_range=None, y_range=None) -> None:
         with self.batch():
             if x_range is not None:
@@ -257,6 +303,9 @@ class Session:
             "scheme": self.scheme,
             "x_range": list(self.x_range),
             "y_range": None if self.y_range is None else list(self.y_range),
+            "taylor_order": self.taylor_order,
+            "taylor_center": self.taylor_center,
+            "taylor_tolerance": self.taylor_tolerance,
             **{name: getattr(self, name) for name in self.BOOL_FIELDS},
         }
 
@@ -325,6 +374,14 @@ class Session:
         x_range = _field_interval(data.get("x_range", (-5.0, 5.0)), "x_range")
         y_raw = data.get("y_range")
         y_range = None if y_raw is None else _field_interval(y_raw, "y_range")
+        order = data.get("taylor_order", 3)
+        if (isinstance(order, bool) or not isinstance(order, (int, float))
+                or order != order or order not in range(MAX_TAYLOR_ORDER + 1)):
+            raise SessionError("taylor_order", f"expected a whole number from 0 to {MAX_TAYLOR_ORDER}")
+        center = _field_number(data.get("taylor_center", 0.0), "taylor_center")
+        tolerance = _field_number(data.get("taylor_tolerance", 1e-2), "taylor_tolerance")
+        if not tolerance > 0:
+            raise SessionError("taylor_tolerance", "expected a positive number")
         options = {}
         for name in self.BOOL_FIELDS:
             value = data.get(name, self.OPTION_DEFAULTS[name])
@@ -354,6 +411,9 @@ class Session:
             self.set_x0(x0)
             self.set_h(h)
             self.set_scheme(scheme)
+            self.set_taylor_order(int(order))
+            self.set_taylor_center(center)
+            self.set_taylor_tolerance(tolerance)
             self.set_view_range(x_range, y_range)
             if y_range is None and self.y_range is not None:
                 self.y_range = None

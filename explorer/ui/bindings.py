@@ -34,3 +34,22 @@ def format_number(value: float, digits: int = 6) -> str:
     if text in ("-0", "0"):
         text = "0"
     return text.replace("-", "−")
+
+
+def typed_constant(text: str, name: str) -> float:
+    """A number the user typed for ``name``, through the safe parser (so pi/4 and 2e-3 work).
+    Raises ValueError with a message for the user."""
+    import math
+
+    from ..core.expression import ExpressionError, parse
+
+    try:
+        f = parse(text, variables=())
+    except ExpressionError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if f.parameters:
+        raise ValueError(f"{name} must be a number; {', '.join(f.parameters)} has no value here")
+    value = float(f())
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number")
+    return value

@@ -8,10 +8,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.session import DEFAULT_EXPRESSION, Session, SessionError
 from .bindings import format_number
+from .critical_model import CriticalModel
+from .panels.critical_panel import CriticalPanel
 from .panels.function_panel import FunctionPanel
 from .panels.parameters_panel import ParametersPanel
 from .panels.point_panel import PointPanel
 from .panels.quotient_panel import QuotientPanel
+from .panels.taylor_panel import TaylorPanel
+from .taylor_model import TaylorModel
 from .worker import Worker
 
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
@@ -65,6 +69,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session = Session(expression or DEFAULT_EXPRESSION, parse_now=False)
         self.worker = Worker(self)  # parsing: short jobs, never queued behind typesetting
         self.typeset_worker = Worker(self)
+        # Symbolic analysis of the parsed function (Taylor derivatives, critical points):
+        # seconds at worst, so never in the way of a parse.
+        self.analysis_worker = Worker(self)
+        self.taylor_model = TaylorModel(self.session, self.analysis_worker, self)
+        self.critical_model = CriticalModel(self.session, self.analysis_worker, self)
         self._saved_session = self._read_saved_session() if restore and expression is None else None
         if self._saved_session and isinstance(self._saved_session.get("expression"), str):
             self.session.expression = self._saved_session["expression"]
@@ -86,31 +95,51 @@ class MainWindow(QtWidgets.QMainWindow):
         self.point_panel = PointPanel(self.session)
         self.parameters_panel = ParametersPanel(self.session)
         self.quotient_panel = QuotientPanel(self.session)
-        self.error_view = None  # built with the plot, once pyqtgraph has loaded
+        self.taylor_panel = TaylorPanel(self.session, self.taylor_model)
+        self.critical_panel = CriticalPanel(self.session, self.critical_model)
+        # plots built once pyqtgraph has loaded
+        self.error_view = self.taylor_error_view = None
+        self.taylor_overlay = self.critical_overlay = None
+        self.sign_views = []
         self.error_holder = QtWidgets.QStackedWidget()
         self.error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.taylor_error_holder = QtWidgets.QStackedWidget()
+        self.taylor_error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         for key, title, widget, area in (
                 ("function", "Function", self.function_panel, "left"),
                 ("point", "Point", self.point_panel, "left"),
                 ("parameters", "Parameters", self.parameters_panel, "left"),
+                ("critical", "Critical points", self.critical_panel, "left"),
                 ("quotient", "Difference quotient", self.quotient_panel, "bottom"),
-                ("error", "Error vs h", self.error_holder, "bottom")):
+                ("error", "Error vs h", self.error_holder, "bottom"),
+                ("taylor", "Taylor polynomial", self.taylor_panel, "right"),
+                ("taylor_error", "Taylor error |f − Tₙ|", self.taylor_error_holder, "right")):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
             dock.setWidget(widget)
             dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
                              | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-            side = (QtCore.Qt.DockWidgetArea.LeftDockWidgetArea if area == "left"
-                    else QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+            side = {"left": QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
+                    "right": QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
+                    "bottom": QtCore.Qt.DockWidgetArea.BottomDockWidgetArea}[area]
             self.addDockWidget(side, dock)
             self.docks[key] = dock
         # The difference quotient sits under the plot, its panel beside its error plot: the
         # plot keeps its width, and h's log axis gets a wide strip.
         self.splitDockWidget(self.docks["quotient"], self.docks["error"],
                              QtCore.Qt.Orientation.Horizontal)
+        # The critical points share the parameters' place (one tab each); the Taylor lab
+        # opens on the right, its error plot under its panel.
+        self.tabifyDockWidget(self.docks["parameters"], self.docks["critical"])
+        self.docks["parameters"].raise_()
+        self.splitDockWidget(self.docks["taylor"], self.docks["taylor_error"],
+                             QtCore.Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["function"]], [360], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["taylor"]], [380], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["taylor"], self.docks["taylor_error"]], [430, 300],
+                         QtCore.Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["quotient"], self.docks["error"]], [330, 560],
                          QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["quotient"]], [250], QtCore.Qt.Orientation.Vertical)
@@ -118,10 +147,12 @@ class MainWindow(QtWidgets.QMainWindow):
                          [200, 190, 330], QtCore.Qt.Orientation.Vertical)
         # The difference-quotient lab opens from the View menu (or its checkbox): shown, it
         # costs ~10 ms a drag frame, which the default view should not pay.
-        for key in ("quotient", "error"):
+        for key in ("quotient", "error", "taylor", "taylor_error"):
             self.docks[key].hide()
-        # turning the secant on (Ctrl+3) opens its read-outs and error plot with it
+        # turning the secant on (Ctrl+3) opens its read-outs and error plot with it, and the
+        # Taylor polynomial (Ctrl+4) its panel and error plot
         self.session.connect("show_secant", lambda s, f: s.show_secant and self._open_lab())
+        self.session.connect("show_taylor", lambda s, f: s.show_taylor and self._open_taylor())
 
         self._build_status_bar()
         self._build_menus()
@@ -129,6 +160,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worker.busy_changed.connect(self._show_busy)
         self.typeset_worker.busy_changed.connect(self._show_busy)
         self.loader.busy_changed.connect(self._show_busy)
+        self.analysis_worker.busy_changed.connect(self._show_busy)
         # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
         # never competes with the redraw a keystroke causes.
         self._typeset_timer = QtCore.QTimer(self, singleShot=True, interval=150)
@@ -168,17 +200,41 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_views(self, _loaded=None) -> None:
         from .theme import configure_pyqtgraph
+        from .views.critical_overlay import CriticalOverlay
         from .views.curve_view import CurveView
         from .views.error_view import ErrorView
+        from .views.sign_view import SignView
+        from .views.taylor_error_view import TaylorErrorView
+        from .views.taylor_overlay import TaylorOverlay
 
         configure_pyqtgraph()
         self.curve_view = CurveView(self.session)
         self.curve_view.cursor_moved.connect(self._show_cursor)
+        self.taylor_overlay = TaylorOverlay(self.curve_view, self.taylor_model, self.session)
+        self.critical_overlay = CriticalOverlay(self.curve_view, self.critical_model, self.session)
         self.error_view = ErrorView(self.session)
         self.error_holder.addWidget(self.error_view)
         self.error_holder.setCurrentWidget(self.error_view)
-        self.central.addWidget(self.curve_view)
-        self.central.setCurrentWidget(self.curve_view)
+        self.taylor_error_view = TaylorErrorView(self.session, self.taylor_model)
+        self.taylor_error_view.setXLink(self.curve_view)
+        self.taylor_error_holder.addWidget(self.taylor_error_view)
+        self.taylor_error_holder.setCurrentWidget(self.taylor_error_view)
+        # f' and f'' under the curve, on its x axis (View > Sign plots)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        splitter.setObjectName("curveSplitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.curve_view)
+        self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
+        for view in self.sign_views:
+            view.setXLink(self.curve_view)
+            splitter.addWidget(view)
+        splitter.setStretchFactor(0, 5)
+        for i in (1, 2):
+            splitter.setStretchFactor(i, 2)
+        self.session.connect("show_sign_plots", lambda s, f: self._show_sign_plots())
+        self._show_sign_plots()
+        self.central.addWidget(splitter)
+        self.central.setCurrentWidget(splitter)
         if self.session.function is None and self._preview is not None:
             # Draw f from the syntax tree with NumPy, then load SymPy for the rest.
             self.curve_view.show_preview(self._preview)
@@ -214,7 +270,10 @@ class MainWindow(QtWidgets.QMainWindow):
         for name, text, shortcut in (("show_derivative", "Show f′", "Ctrl+1"),
                                      ("show_second_derivative", "Show f″", "Ctrl+2"),
                                      ("show_tangent", "Show tangent", "Ctrl+T"),
-                                     ("show_secant", "Show secant and the difference quotient", "Ctrl+3")):
+                                     ("show_secant", "Show secant and the difference quotient", "Ctrl+3"),
+                                     ("show_taylor", "Show the Taylor polynomial", "Ctrl+4"),
+                                     ("show_sign_plots", "Sign plots of f′ and f″", "Ctrl+5"),
+                                     ("show_critical_points", "Mark critical points", "Ctrl+6")):
             action = view.addAction(text)
             action.setCheckable(True)
             action.setShortcut(QtGui.QKeySequence(shortcut))
@@ -248,6 +307,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks([self.docks["quotient"], self.docks["error"]],
                              [330, max(400, self.width() - 330)],
                              QtCore.Qt.Orientation.Horizontal)
+
+    def _open_taylor(self) -> None:
+        for key in ("taylor", "taylor_error"):
+            self.docks[key].show()
+
+    def _show_sign_plots(self) -> None:
+        for view in self.sign_views:
+            view.setVisible(self.session.show_sign_plots)
 
     def _sync_option_actions(self) -> None:
         for name, action in self.option_actions.items():
@@ -304,7 +371,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def is_busy(self) -> bool:
         """Work is pending off the GUI thread (a parse, or a typeset waiting or running)."""
         return (self.worker.is_busy() or self.typeset_worker.is_busy()
-                or self.loader.is_busy() or self._typeset_timer.isActive())
+                or self.loader.is_busy() or self._typeset_timer.isActive()
+                or self.analysis_worker.is_busy() or self.critical_model.is_busy())
 
     # -- layout and settings -----------------------------------------------------------------------
     def reset_layout(self) -> None:
@@ -345,6 +413,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
         self._typeset_timer.stop()
-        for worker in (self.loader, self.worker, self.typeset_worker):
+        for worker in (self.loader, self.worker, self.typeset_worker, self.analysis_worker):
             worker.wait(5000)
         super().closeEvent(event)

@@ -22,7 +22,24 @@ COLORS = {
     "point_edge": "#ffffff",
     "point_hover": "#F0A060",
     "error": "#C0392B",
+    "taylor": "#6A3D9A",  # purple: apart from f, f', f'', the tangent and the secant
+    "taylor_hover": "#9E7BC4",
+    "minimum": "#009E73",
+    "maximum": "#D55E00",
+    "inflection": "#3C3C3C",
+    "degenerate": "#7F7F7F",
+    "positive": "#009E73",  # f' > 0 (increasing), f'' > 0 (concave up)
+    "negative": "#D55E00",
 }
+
+
+def with_alpha(key: str, alpha: int):
+    """A QColor of ``COLORS[key]`` with ``alpha`` (0-255)."""
+    from PySide6 import QtGui
+
+    color = QtGui.QColor(COLORS[key])
+    color.setAlpha(alpha)
+    return color
 
 
 def configure_pyqtgraph() -> None:

@@ -37,7 +37,8 @@ def make_window(qtbot, settings):
     yield make
     for window in windows:
         window._typeset_timer.stop()
-        for worker in (window.loader, window.worker, window.typeset_worker):
+        for worker in (window.loader, window.worker, window.typeset_worker,
+                       window.analysis_worker):
             worker.wait(10000)
 
 

@@ -53,7 +53,8 @@ def test_view_menu_toggles_docks(make_window, qtbot):
     action.trigger()
     assert dock.isVisible()
     assert {d.objectName() for d in window.docks.values()} == {
-        "functionDock", "pointDock", "parametersDock", "quotientDock", "errorDock"}
+        "functionDock", "pointDock", "parametersDock", "criticalDock", "quotientDock",
+        "errorDock", "taylorDock", "taylor_errorDock"}
 
 
 def test_function_and_derivative_typeset(make_window, qtbot, ui):

@@ -7,7 +7,7 @@ import math
 from PySide6 import QtWidgets
 
 from ...core.session import Session
-from ..bindings import format_number, signals_blocked
+from ..bindings import format_number, signals_blocked, typed_constant
 from ..readouts import Readouts
 from ..theme import COLORS
 
@@ -46,7 +46,7 @@ class PointPanel(QtWidgets.QWidget):
         if not text:
             return
         try:
-            value = _constant(text)
+            value = typed_constant(text, "x₀")
         except ValueError as exc:
             self.x0_error.setText(str(exc))
             self.x0_error.show()
@@ -77,19 +77,3 @@ class PointPanel(QtWidgets.QWidget):
                 f"y = {format_number(d1)}·x {sign} {format_number(abs(intercept))}")
         else:
             self.values["tangent"].setText("none (f or f′ undefined here)")
-
-
-def _constant(text: str) -> float:
-    """A number typed by the user, through the safe parser (so pi/4 and 2e-3 work)."""
-    from ...core.expression import ExpressionError, parse
-
-    try:
-        f = parse(text, variables=())
-    except ExpressionError as exc:
-        raise ValueError(f"x₀: {exc}") from None
-    if f.parameters:
-        raise ValueError(f"x₀ must be a number; {', '.join(f.parameters)} has no value here")
-    value = float(f())
-    if not math.isfinite(value):
-        raise ValueError("x₀ must be a finite number")
-    return value

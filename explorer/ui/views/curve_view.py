@@ -116,21 +116,22 @@ class Curve(pg.PlotCurveItem):
 
 
 class CurvePoint(pg.TargetItem):
-    """The draggable point; the view pins it to the curve through the session."""
+    """A draggable point; its view pins it to the curve through the session."""
 
-    def __init__(self):
+    def __init__(self, color: str = COLORS["point"], hover: str = COLORS["point_hover"],
+                 symbol: str = "o", size: int = 15, tooltip: str = "Drag along the curve"):
         super().__init__(
             pos=(0, 0),
-            size=15,
-            symbol="o",
+            size=size,
+            symbol=symbol,
             pen=pg.mkPen(COLORS["point_edge"], width=2),
-            brush=pg.mkBrush(COLORS["point"]),
+            brush=pg.mkBrush(color),
             hoverPen=pg.mkPen(COLORS["point_edge"], width=3),
-            hoverBrush=pg.mkBrush(COLORS["point_hover"]),
+            hoverBrush=pg.mkBrush(hover),
             movable=True,
         )
         self.setZValue(20)
-        self.setToolTip("Drag along the curve")
+        self.setToolTip(tooltip)
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt override
         # TargetItem's rect is its symbol's, without the outline drawn half outside it; the
@@ -181,9 +182,10 @@ class CurveView(pg.PlotWidget):
         self.tangent_item = Curve(pen=pen("tangent", 2), name="tangent at x₀")
         self.secant_item = Curve(pen=pen("secant", 1.8, QtCore.Qt.PenStyle.DashLine),
                                  name="secant (difference quotient)")
+        self.legend_items: list[pg.PlotCurveItem] = []  # rows of the legend when shown
         for item in (self.f_item, self.d1_item, self.d2_item, self.tangent_item,
                      self.secant_item):
-            plot.addItem(item)
+            self.add_curve(item)
         for z, item in enumerate((self.f_item, self.d1_item, self.d2_item, self.tangent_item,
                                   self.secant_item)):
             item.setZValue(z)
@@ -199,6 +201,7 @@ class CurveView(pg.PlotWidget):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.point = CurvePoint()
         plot.addItem(self.point)
+        self.handles: list[pg.GraphicsObject] = [self.point]  # items a click must not pass
         self.message = pg.TextItem("", color=COLORS["axis_text"], anchor=(0.5, 0.5))
         self.message.setZValue(30)
         plot.addItem(self.message, ignoreBounds=True)
@@ -307,7 +310,7 @@ class CurveView(pg.PlotWidget):
         from ...core.calculus import tangent
 
         slope, intercept = tangent(f, self.session.x0)
-        segment = clip_line(slope, intercept, *self._line_box())
+        segment = clip_line(slope, intercept, *self.line_box())
         if segment is None:
             self.tangent_item.setData([], [])
         else:
@@ -324,14 +327,14 @@ class CurveView(pg.PlotWidget):
         fa, fb = float(f(a)), float(f(b))
         with np.errstate(all="ignore"):
             slope = (fb - fa) / (b - a)
-        segment = clip_line(slope, fa - slope * a, *self._line_box())
+        segment = clip_line(slope, fa - slope * a, *self.line_box())
         if segment is None or b == a:
             self.secant_item.setData([], [])
         else:
             self.secant_item.setData(*segment)
         self.secant_points.setData([a, b], [fa, fb])
 
-    def _line_box(self):
+    def line_box(self):
         """The view rectangle less 10 pixels a side, where lines through the point are clipped:
         a line reaching the edge dirties (with its pen and antialiasing margins) the axes, whose
         ticks reach ~5 px into the view,
@@ -350,18 +353,23 @@ class CurveView(pg.PlotWidget):
                             (self.secant_item, s.show_secant),
                             (self.secant_points, s.show_secant)):
             item.setVisible(shown)
-        self._sync_legend()
+        self.sync_legend()
         self._resample()
 
-    def _sync_legend(self) -> None:
-        s = self.session
-        shown = {self.d1_item: s.show_derivative, self.d2_item: s.show_second_derivative,
-                 self.tangent_item: s.show_tangent, self.secant_item: s.show_secant}
-        for sample_item, label in self.legend.items:
-            visible = shown.get(sample_item.item, True)
-            sample_item.setVisible(visible)
-            label.setVisible(visible)
-        self.legend.updateSize()
+    def add_curve(self, item: pg.PlotCurveItem, legend: bool = True) -> None:
+        """Add a curve to the plot (overlays use this too), with a legend row while shown."""
+        self.getPlotItem().vb.addItem(item)
+        if legend:
+            self.legend_items.append(item)
+
+    def sync_legend(self) -> None:
+        """Legend rows for the curves shown, in the order they were added; none for the rest."""
+        shown = [(item, item.name()) for item in self.legend_items if item.isVisible()]
+        if shown == [(sample.item, label.text) for sample, label in self.legend.items]:
+            return
+        self.legend.clear()
+        for item, name in shown:
+            self.legend.addItem(item, name)
 
     def _apply_session_range(self) -> None:
         if self._syncing_range:
@@ -419,7 +427,7 @@ class CurveView(pg.PlotWidget):
         vb = self.getPlotItem().vb
         if not vb.sceneBoundingRect().contains(event.scenePos()):
             return
-        if self.point.isUnderMouse() or self._one_variable() is None:
+        if any(h.isVisible() and h.isUnderMouse() for h in self.handles) or self._one_variable() is None:
             return
         self.session.set_x0(float(vb.mapSceneToView(event.scenePos()).x()))
         self.drag_finished.emit(self.session.x0)

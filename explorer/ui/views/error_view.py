@@ -49,10 +49,10 @@ class ErrorView(RefreshWhenShown, pg.PlotWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        from ...core.calculus import difference_quotient
-
         if not self.isVisible():  # see RefreshWhenShown
             return
+        from ...core.calculus import difference_quotient  # SymPy: not while the app starts
+
         s = self.session
         f = s.f1
         self.current.setPos(np.log10(s.h))

@@ -1,0 +1,64 @@
+"""CriticalOverlay: minima, maxima and inflection points marked and labelled on the curve view."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from ...core.session import Session
+from ..critical_model import CriticalModel
+from ..theme import COLORS
+from .curve_view import CurveView
+
+SYMBOLS = {"minimum": "t1", "maximum": "t", "inflection": "d", "saddle": "s",
+           "degenerate": "s"}
+LABELS = {"minimum": "min", "maximum": "max", "inflection": "inflection",
+          "saddle": "saddle", "degenerate": "degenerate"}
+MAX_LABELS = 24  # beyond this many points the markers speak for themselves
+
+
+class CriticalOverlay(QtCore.QObject):
+    """One scatter item for the markers and a fixed pool of labels, built once."""
+
+    def __init__(self, view: CurveView, model: CriticalModel, session: Session):
+        super().__init__(view)
+        self.view, self.model, self.session = view, model, session
+        plot = view.getPlotItem()
+        self.markers = pg.ScatterPlotItem(size=13, pxMode=True)
+        self.markers.setZValue(15)
+        plot.addItem(self.markers)
+        self.labels = []
+        for _ in range(MAX_LABELS):
+            label = pg.TextItem("", anchor=(0.5, 1.25))
+            label.setZValue(16)
+            label.hide()
+            plot.addItem(label, ignoreBounds=True)
+            self.labels.append(label)
+        model.changed.connect(self.refresh)
+        session.connect("show_critical_points", lambda s, f: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        points = self.model.points if self.session.show_critical_points else []
+        self.markers.setVisible(bool(points))
+        spots = [{"pos": (float(p.point[0]), p.value), "symbol": SYMBOLS[p.kind],
+                  "brush": pg.mkBrush(COLORS[p.kind]), "pen": pg.mkPen("#ffffff", width=1.5),
+                  "data": p} for p in points]
+        self.markers.setData(spots)
+        labelled = points if len(points) <= MAX_LABELS else []
+        for label, p in zip(self.labels, labelled, strict=False):
+            label.setText(LABELS[p.kind], color=COLORS[p.kind])
+            # minima are labelled below, everything else above
+            label.setAnchor((0.5, -0.35) if p.kind == "minimum" else (0.5, 1.35))
+            label.setPos(float(p.point[0]), p.value)
+            label.show()
+        for label in self.labels[len(labelled):]:
+            label.hide()
+
+    def marker_positions(self) -> np.ndarray:
+        """(n, 2) positions of the markers drawn (tests read what is on screen)."""
+        if not self.markers.isVisible():
+            return np.empty((0, 2))
+        xs, ys = self.markers.getData()
+        return np.column_stack([xs, ys])
