@@ -53,3 +53,39 @@ def typed_constant(text: str, name: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number")
     return value
+
+
+class Throttle(QtCore.QObject):
+    """Call ``callback`` at most once per ``interval_ms``: at once when calls are rare, and
+    during a burst (a drag) once more at the end of each interval, so the last state always
+    shows. Read-outs use it: text relaid out 100 times a second costs frames, and no one reads
+    numbers that fast."""
+
+    _live: set[Throttle] = set()
+
+    def __init__(self, callback, interval_ms: int = 50, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self._callback = callback
+        self._quiet = QtCore.QTimer(self, singleShot=True, interval=interval_ms)
+        self._quiet.timeout.connect(self._end_of_interval)
+        self._owed = False
+
+    def __call__(self, *_args) -> None:
+        if self._quiet.isActive():
+            self._owed = True
+            Throttle._live.add(self)
+            return
+        self._callback()
+        self._quiet.start()
+
+    def _end_of_interval(self) -> None:
+        Throttle._live.discard(self)
+        if self._owed:
+            self._owed = False
+            self._callback()
+            self._quiet.start()
+
+    @classmethod
+    def pending(cls) -> bool:
+        """A call is owed somewhere (tests wait for it, like for the workers)."""
+        return bool(cls._live)

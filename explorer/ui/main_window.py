@@ -7,7 +7,7 @@ import json
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.session import DEFAULT_EXPRESSION, Session, SessionError
-from .bindings import format_number
+from .bindings import Throttle, format_number
 from .critical_model import CriticalModel
 from .panels.critical_panel import CriticalPanel
 from .panels.function_panel import FunctionPanel
@@ -209,14 +209,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
         configure_pyqtgraph()
         self.curve_view = CurveView(self.session)
-        self.curve_view.cursor_moved.connect(self._show_cursor)
+        self._cursor = (0.0, 0.0)
+        self._cursor_throttle = Throttle(self._show_cursor, parent=self)
+        self.curve_view.cursor_moved.connect(self._cursor_moved)
         self.taylor_overlay = TaylorOverlay(self.curve_view, self.taylor_model, self.session)
         self.critical_overlay = CriticalOverlay(self.curve_view, self.critical_model, self.session)
         self.error_view = ErrorView(self.session)
         self.error_holder.addWidget(self.error_view)
         self.error_holder.setCurrentWidget(self.error_view)
         self.taylor_error_view = TaylorErrorView(self.session, self.taylor_model)
-        self.taylor_error_view.setXLink(self.curve_view)
         self.taylor_error_holder.addWidget(self.taylor_error_view)
         self.taylor_error_holder.setCurrentWidget(self.taylor_error_view)
         # f' and f'' under the curve, on its x axis (View > Sign plots)
@@ -362,7 +363,12 @@ class MainWindow(QtWidgets.QMainWindow):
                                    self.function_panel.show_typeset)
 
     # -- status ------------------------------------------------------------------------------------
-    def _show_cursor(self, x: float, y: float) -> None:
+    def _cursor_moved(self, x: float, y: float) -> None:
+        self._cursor = (x, y)
+        self._cursor_throttle()
+
+    def _show_cursor(self) -> None:
+        x, y = self._cursor
         self.cursor_label.setText(f"x = {format_number(x, 5)}    y = {format_number(y, 5)}")
 
     def _show_busy(self, _busy: bool) -> None:
@@ -372,7 +378,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Work is pending off the GUI thread (a parse, or a typeset waiting or running)."""
         return (self.worker.is_busy() or self.typeset_worker.is_busy()
                 or self.loader.is_busy() or self._typeset_timer.isActive()
-                or self.analysis_worker.is_busy() or self.critical_model.is_busy())
+                or self.analysis_worker.is_busy() or self.critical_model.is_busy()
+                or Throttle.pending())
 
     # -- layout and settings -----------------------------------------------------------------------
     def reset_layout(self) -> None:

@@ -33,6 +33,11 @@ COLORS = {
 }
 
 
+# Plots stacked on one x axis (the curve and the sign plots) need equal left axes: pyqtgraph
+# links x ranges by screen position.
+LEFT_AXIS_WIDTH = 60
+
+
 def with_alpha(key: str, alpha: int):
     """A QColor of ``COLORS[key]`` with ``alpha`` (0-255)."""
     from PySide6 import QtGui

@@ -7,7 +7,7 @@ import math
 from PySide6 import QtWidgets
 
 from ...core.session import Session
-from ..bindings import format_number, signals_blocked, typed_constant
+from ..bindings import Throttle, format_number, signals_blocked, typed_constant
 from ..readouts import Readouts
 from ..theme import COLORS
 
@@ -38,7 +38,9 @@ class PointPanel(QtWidgets.QWidget):
         layout.addStretch(1)
 
         self.x0_edit.editingFinished.connect(self._apply_x0)
-        session.connect(("x0", "function", "parameters"), lambda s, f: self.refresh())
+        self._throttled = Throttle(self.refresh, parent=self)
+        session.connect(("function", "parameters"), lambda s, f: self.refresh())
+        session.connect("x0", self._throttled)
         self.refresh()
 
     def _apply_x0(self) -> None:

@@ -7,7 +7,7 @@ import math
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import SCHEMES, Session
-from ..bindings import format_number, signals_blocked
+from ..bindings import Throttle, format_number, signals_blocked
 from ..readouts import Readouts, RefreshWhenShown
 from ..theme import COLORS
 
@@ -73,8 +73,9 @@ class QuotientPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.negative.toggled.connect(lambda on: self.session.set_option("h_negative", on))
         self.show_secant.toggled.connect(lambda on: self.session.set_option("show_secant", on))
         self.scheme.currentTextChanged.connect(self.session.set_scheme)
-        session.connect(("h", "scheme", "h_negative", "show_secant", "x0", "function",
+        session.connect(("h", "scheme", "h_negative", "show_secant", "function",
                          "parameters"), lambda s, f: self.refresh())
+        session.connect("x0", Throttle(self.refresh, parent=self))  # read-outs during a drag
         self.refresh()
 
     def _typed(self) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import MAX_TAYLOR_ORDER, Session
-from ..bindings import format_number, signals_blocked, typed_constant
+from ..bindings import Throttle, format_number, signals_blocked, typed_constant
 from ..readouts import Readouts, RefreshWhenShown
 from ..taylor_model import TaylorModel
 from ..theme import COLORS
@@ -149,18 +149,13 @@ class TaylorPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.all_orders_box.toggled.connect(lambda on: session.set_option("taylor_all_orders", on))
         # During a drag the labels follow at most every 50 ms: relaying out rich text each
         # frame costs more than drawing the polynomial.
-        self._throttle = QtCore.QTimer(self, singleShot=True, interval=50)
-        self._throttle.timeout.connect(self.refresh)
+        self._throttled = Throttle(self.refresh, parent=self)
         session.connect(("function", "parameters", "taylor_order", "taylor_center",
                          "taylor_tolerance", "taylor_follows_point", "taylor_all_orders",
                          "show_taylor", "x_range"), lambda s, f: self.refresh())
-        session.connect("x0", lambda s, f: s.taylor_follows_point and self._later())
+        session.connect("x0", lambda s, f: s.taylor_follows_point and self._throttled())
         model.changed.connect(self.refresh)
         self.refresh()
-
-    def _later(self) -> None:
-        if not self._throttle.isActive():
-            self._throttle.start()
 
     def _apply_center(self) -> None:
         text = self.center_edit.text().strip()

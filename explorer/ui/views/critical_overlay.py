@@ -27,11 +27,15 @@ class CriticalOverlay(QtCore.QObject):
         plot = view.getPlotItem()
         self.markers = pg.ScatterPlotItem(size=13, pxMode=True)
         self.markers.setZValue(15)
+        # Painted once, then blitted: a drag repaints the whole view under the tangent and
+        # the Taylor curve, and re-rendering text each frame costs milliseconds.
+        self.markers.setCacheMode(self.markers.CacheMode.DeviceCoordinateCache)
         plot.addItem(self.markers)
         self.labels = []
         for _ in range(MAX_LABELS):
             label = pg.TextItem("", anchor=(0.5, 1.25))
             label.setZValue(16)
+            label.setCacheMode(label.CacheMode.DeviceCoordinateCache)
             label.hide()
             plot.addItem(label, ignoreBounds=True)
             self.labels.append(label)

@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import Session
 from ..bindings import signals_blocked
-from ..theme import COLORS, pen
+from ..theme import COLORS, LEFT_AXIS_WIDTH, pen
 
 SAMPLES = 2000
 
@@ -164,6 +164,7 @@ class CurveView(pg.PlotWidget):
             plot.getAxis(side).setTextPen(COLORS["axis_text"])
             plot.getAxis(side).setPen(COLORS["axis"])
             plot.getAxis(side).enableAutoSIPrefix(False)  # "y (x0.001)" confuses readers
+        plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
         self.grid.setZValue(-10)
         plot.addItem(self.grid, ignoreBounds=True)

@@ -1,0 +1,90 @@
+"""Critical points in the app (markers, list, click to move x0) and the linked sign plots."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+
+def wait_points(window, qtbot):
+    qtbot.waitUntil(lambda: not window.is_busy() and window.critical_model.bounds is not None,
+                    timeout=20000)
+
+
+def test_critical_points_listed_marked_and_clickable(make_window, qtbot):
+    window = make_window(expression="x^3 - 3x", restore=False)
+    wait_points(window, qtbot)
+    # f' = 3x^2 - 3: a maximum at -1, a minimum at 1; f'' = 6x: an inflection at 0
+    points = window.critical_model.points
+    assert [(round(float(p.point[0]), 9), p.kind) for p in points] == [
+        (-1.0, "maximum"), (0.0, "inflection"), (1.0, "minimum")]
+    marks = window.critical_overlay.marker_positions()
+    np.testing.assert_allclose(marks, [[-1, 2], [0, 0], [1, -2]], atol=1e-9)
+    labels = [label.textItem.toPlainText() for label in window.critical_overlay.labels
+              if label.isVisible()]
+    assert labels == ["max", "inflection", "min"]
+    # the list, in its tab: a click on the minimum's row moves the point there
+    window.docks["critical"].raise_()
+    table = window.critical_panel.table
+    qtbot.waitUntil(table.isVisible)
+    assert table.rowCount() == 3 and table.item(2, 0).text() == "minimum"
+    rect = table.visualItemRect(table.item(2, 1))
+    qtbot.mouseClick(table.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.session.x0 == pytest.approx(1.0, abs=1e-12)
+    assert window.curve_view.point.pos().y() == pytest.approx(-2.0)
+    assert "1 minima, 1 maxima, 1 inflection" in window.critical_panel.status.text()
+
+
+def test_x4_is_a_minimum_and_x3_an_inflection(make_window, qtbot, ui):
+    window = make_window(expression="x^4", restore=False)
+    wait_points(window, qtbot)
+    assert [p.kind for p in window.critical_model.points] == ["minimum"]
+    ui.type_expression(window, "x^3")
+    wait_points(window, qtbot)
+    assert [(float(p.point[0]), p.kind) for p in window.critical_model.points] == [(0.0, "inflection")]
+
+
+def test_panning_searches_the_new_range(make_window, qtbot):
+    window = make_window(expression="sin(x)", restore=False)
+    wait_points(window, qtbot)
+    window.curve_view.getPlotItem().vb.setXRange(10, 16, padding=0)
+    qtbot.waitUntil(lambda: window.critical_model.bounds == (10.0, 16.0), timeout=20000)
+    xs = [float(p.point[0]) for p in window.critical_model.points if p.kind != "inflection"]
+    np.testing.assert_allclose(xs, [3.5 * math.pi, 4.5 * math.pi], atol=1e-9)
+
+
+def test_hiding_the_markers(make_window, qtbot):
+    window = make_window(expression="x^2", restore=False)
+    wait_points(window, qtbot)
+    assert len(window.critical_overlay.marker_positions()) == 1
+    window.option_actions["show_critical_points"].trigger()
+    assert len(window.critical_overlay.marker_positions()) == 0
+    assert not window.critical_panel.show_box.isChecked()
+
+
+def test_sign_plots_share_the_axis_and_shade_the_sign(make_window, qtbot):
+    window = make_window(expression="x^3 - 3x", restore=False)
+    assert not any(v.isVisible() for v in window.sign_views)
+    window.option_actions["show_sign_plots"].trigger()
+    d1, d2 = window.sign_views
+    assert d1.isVisible() and d2.isVisible()
+    xs, pos = d1.positive.getData()
+    _, neg = d1.negative.getData()
+    expected = 3 * xs**2 - 3
+    np.testing.assert_allclose(pos, np.maximum(expected, 0), atol=1e-9)
+    np.testing.assert_allclose(neg, np.minimum(expected, 0), atol=1e-9)
+    assert d1.sign_at(0.0) == -1 and d1.sign_at(2.0) == 1   # decreasing, then increasing
+    assert d2.sign_at(-1.0) == -1 and d2.sign_at(1.0) == 1  # concave down, then up
+    # the x axis follows the curve view's
+    window.curve_view.getPlotItem().vb.setXRange(-2, 3, padding=0)
+    for view in (d1, d2):
+        lo, hi = view.getPlotItem().vb.viewRange()[0]
+        assert (lo, hi) == pytest.approx((-2, 3), abs=1e-9)
+    xs, _ = d1.curve.getData()
+    assert xs[0] <= -2 and xs[-1] >= 3
+    # the point's x marked in both
+    window.session.set_x0(0.75)
+    assert d1.x0_line.value() == 0.75 and d2.x0_line.value() == 0.75
