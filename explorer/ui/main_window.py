@@ -202,9 +202,6 @@ class MainWindow(QtWidgets.QMainWindow):
         from .theme import configure_pyqtgraph
         from .views.critical_overlay import CriticalOverlay
         from .views.curve_view import CurveView
-        from .views.error_view import ErrorView
-        from .views.sign_view import SignView
-        from .views.taylor_error_view import TaylorErrorView
         from .views.taylor_overlay import TaylorOverlay
 
         configure_pyqtgraph()
@@ -214,17 +211,34 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curve_view.cursor_moved.connect(self._cursor_moved)
         self.taylor_overlay = TaylorOverlay(self.curve_view, self.taylor_model, self.session)
         self.critical_overlay = CriticalOverlay(self.curve_view, self.critical_model, self.session)
+        # f' and f'' go under the curve, on its x axis (View > Sign plots)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        splitter.setObjectName("curveSplitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.curve_view)
+        self.central.addWidget(splitter)
+        self.central.setCurrentWidget(splitter)
+        # The plots of the labs are built after the curve is on screen: four more plot
+        # widgets cost ~0.1 s that the first curve need not wait for.
+        QtCore.QTimer.singleShot(0, lambda: self._build_lab_views(splitter))
+        if self.session.function is None and self._preview is not None:
+            # Draw f from the syntax tree with NumPy, then load SymPy for the rest.
+            self.curve_view.show_preview(self._preview)
+            if not self.worker.is_busy():
+                self.request_expression(self.session.expression)
+        self._schedule_typeset()
+
+    def _build_lab_views(self, splitter: QtWidgets.QSplitter) -> None:
+        from .views.error_view import ErrorView
+        from .views.sign_view import SignView
+        from .views.taylor_error_view import TaylorErrorView
+
         self.error_view = ErrorView(self.session)
         self.error_holder.addWidget(self.error_view)
         self.error_holder.setCurrentWidget(self.error_view)
         self.taylor_error_view = TaylorErrorView(self.session, self.taylor_model)
         self.taylor_error_holder.addWidget(self.taylor_error_view)
         self.taylor_error_holder.setCurrentWidget(self.taylor_error_view)
-        # f' and f'' under the curve, on its x axis (View > Sign plots)
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        splitter.setObjectName("curveSplitter")
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.curve_view)
         self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
         for view in self.sign_views:
             view.setXLink(self.curve_view)
@@ -234,14 +248,6 @@ class MainWindow(QtWidgets.QMainWindow):
             splitter.setStretchFactor(i, 2)
         self.session.connect("show_sign_plots", lambda s, f: self._show_sign_plots())
         self._show_sign_plots()
-        self.central.addWidget(splitter)
-        self.central.setCurrentWidget(splitter)
-        if self.session.function is None and self._preview is not None:
-            # Draw f from the syntax tree with NumPy, then load SymPy for the rest.
-            self.curve_view.show_preview(self._preview)
-            if not self.worker.is_busy():
-                self.request_expression(self.session.expression)
-        self._schedule_typeset()
 
     # -- building ------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:

@@ -617,3 +617,33 @@ def test_difference_quotient_fields():
             s.restore({**s.to_dict(), **bad})
         assert info.value.field == next(iter(bad))
         assert s.to_dict() == before
+
+
+def test_taylor_fields_round_trip_and_validate():
+    s = Session("sin(x)")
+    events = []
+    s.connect(None, lambda session, fields: events.append(fields))
+    s.set_x0(1.25)
+    s.set_taylor_follows_point(False)  # the centre starts where x0 is
+    assert s.taylor_center == 1.25 and s.taylor_x0 == 1.25
+    s.set_x0(-1.0)
+    assert s.taylor_x0 == 1.25  # its own centre now
+    s.set_taylor_order(12)
+    s.set_taylor_tolerance(1e-6)
+    s.set_option("taylor_all_orders", True)
+    data = s.to_dict()
+    assert (data["taylor_order"], data["taylor_center"], data["taylor_tolerance"]) == (12, 1.25, 1e-6)
+    copy = Session.from_dict(json.loads(json.dumps(data)))
+    assert copy.to_dict() == data
+    for bad, field in (({"taylor_order": 31}, "taylor_order"), ({"taylor_order": 2.5}, "taylor_order"),
+                       ({"taylor_order": True}, "taylor_order"),
+                       ({"taylor_tolerance": 0}, "taylor_tolerance"),
+                       ({"taylor_center": "pi"}, "taylor_center")):
+        with pytest.raises(SessionError) as info:
+            copy.restore({**data, **bad})
+        assert info.value.field == field
+        assert copy.to_dict() == data  # untouched
+    with pytest.raises(ValueError):
+        s.set_taylor_order(-1)
+    with pytest.raises(ValueError):
+        s.set_taylor_tolerance(float("nan"))

@@ -29,7 +29,8 @@ def make_window(qtbot, settings):
         window.show()
         qtbot.waitExposed(window)
         qtbot.waitUntil(lambda: window.session.function is not None
-                        and window.curve_view is not None, timeout=20000)
+                        and window.curve_view is not None
+                        and window.taylor_error_view is not None, timeout=20000)
         wait_idle(qtbot, window)
         windows.append(window)
         return window
