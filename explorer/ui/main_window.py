@@ -320,8 +320,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[key].show()
 
     def _show_sign_plots(self) -> None:
+        shown = self.session.show_sign_plots
         for view in self.sign_views:
-            view.setVisible(self.session.show_sign_plots)
+            view.setVisible(shown)
+        if shown and self.sign_views:  # the curve keeps three fifths of the height
+            splitter = self.sign_views[0].parentWidget()
+            total = max(sum(splitter.sizes()), self.central.height(), 300)
+            splitter.setSizes([total * 3 // 5, total // 5, total // 5])
 
     def _sync_option_actions(self) -> None:
         for name, action in self.option_actions.items():
