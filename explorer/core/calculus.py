@@ -309,10 +309,7 @@ def critical_points(f: Function, bounds, samples: int = 4001) -> list[CriticalPo
     (a, b) = np.asarray(bounds, dtype=float).reshape(-1)[:2]
     if not a < b:
         raise ValueError("bounds must be (low, high) with low < high")
-    d1 = f.derivative(var, 1)
-    roots = _exact_roots(d1, a, b)
-    if roots is None:
-        roots = _numeric_roots(d1, a, b, samples)
+    roots = _roots(f.derivative(var, 1), a, b, samples)
     out = []
     for x in sorted(roots):
         value = float(f(x))
@@ -329,10 +326,7 @@ def inflection_points(f: Function, bounds, samples: int = 4001) -> list[Critical
     (a, b) = np.asarray(bounds, dtype=float).reshape(-1)[:2]
     if not a < b:
         raise ValueError("bounds must be (low, high) with low < high")
-    d2 = f.derivative(var, 2)
-    roots = _exact_roots(d2, a, b)
-    if roots is None:
-        roots = _numeric_roots(d2, a, b, samples)
+    roots = _roots(f.derivative(var, 2), a, b, samples)
     out = []
     for x in sorted(roots):
         value = float(f(x))
@@ -350,6 +344,12 @@ def _changes_concavity(f: Function, x: float) -> bool:
         if abs(value) > 1e-7 * scale * math.factorial(n):
             return n % 2 == 1
     return False
+
+
+def _roots(d: Function, a: float, b: float, samples: int) -> list[float]:
+    """Zeros of ``d`` in [a, b]: exact from SymPy when it finds them in time, else numeric."""
+    roots = _exact_roots(d, a, b)
+    return _numeric_roots(d, a, b, samples) if roots is None else roots
 
 
 def _exact_roots(d1: Function, a: float, b: float) -> list[float] | None:

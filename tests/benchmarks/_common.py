@@ -21,3 +21,24 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 def row(metric: str, stats: dict[str, float], target: str = "", note: str = "") -> str:
     return (f"{metric:<46} median {stats['median']:8.2f} ms   p95 {stats['p95']:8.2f} ms   "
             f"n={stats['n']:<5} {target:<14} {note}")
+
+
+def _paint_counter_class():
+    from PySide6 import QtCore
+
+    class PaintCounter(QtCore.QObject):
+        """Counts paint events of the widget it filters: a frame is done when one arrives."""
+
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QtCore.QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    return PaintCounter
+
+
+PaintCounter = _paint_counter_class()

@@ -16,19 +16,8 @@ import time
 
 import _common  # noqa: F401  (sets the platform and the import path)
 import numpy as np
-from _common import row, summary
+from _common import PaintCounter, row, summary
 from PySide6 import QtCore, QtGui, QtWidgets
-
-
-class PaintCounter(QtCore.QObject):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt override
-        if event.type() == QtCore.QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def mouse(widget, kind, pos, buttons):

@@ -14,19 +14,8 @@ import argparse
 import time
 
 import _common  # noqa: F401  (sets the platform and the import path)
-from _common import row, summary
+from _common import PaintCounter, row, summary
 from PySide6 import QtCore, QtWidgets
-
-
-class PaintCounter(QtCore.QObject):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt override
-        if event.type() == QtCore.QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def wait(app, condition, seconds=30.0):
