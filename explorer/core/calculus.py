@@ -244,7 +244,7 @@ def tolerance_interval(f: Function, series: Taylor, tolerance: float, bounds,
     past it. None when the centre lies outside ``bounds`` or the error there exceeds the
     tolerance (f undefined at the centre).
     """
-    lo, hi = (float(v) for v in np.asarray(bounds, dtype=float).reshape(-1)[:2])
+    lo, hi = _interval(bounds)
     xs = np.linspace(lo, hi, int(samples))
     with np.errstate(all="ignore"):
         err = np.abs(f(xs) - series(xs))
@@ -306,9 +306,7 @@ def critical_points(f: Function, bounds, samples: int = 4001) -> list[CriticalPo
     minimum or maximum by its sign, odd n an inflection, none up to order 8 degenerate.
     """
     var = _one_variable(f, "critical_points")
-    (a, b) = np.asarray(bounds, dtype=float).reshape(-1)[:2]
-    if not a < b:
-        raise ValueError("bounds must be (low, high) with low < high")
+    a, b = _interval(bounds)
     roots = _roots(f.derivative(var, 1), a, b, samples)
     out = []
     for x in sorted(roots):
@@ -323,9 +321,7 @@ def inflection_points(f: Function, bounds, samples: int = 4001) -> list[Critical
     down or back), stationary or not: the zeros of f'' whose first non-vanishing higher
     derivative has odd order. x**3 has one at 0; x**4, whose f'' only touches zero, none."""
     var = _one_variable(f, "inflection_points")
-    (a, b) = np.asarray(bounds, dtype=float).reshape(-1)[:2]
-    if not a < b:
-        raise ValueError("bounds must be (low, high) with low < high")
+    a, b = _interval(bounds)
     roots = _roots(f.derivative(var, 2), a, b, samples)
     out = []
     for x in sorted(roots):
@@ -344,6 +340,14 @@ def _changes_concavity(f: Function, x: float) -> bool:
         if abs(value) > 1e-7 * scale * math.factorial(n):
             return n % 2 == 1
     return False
+
+
+def _interval(bounds) -> tuple[float, float]:
+    """``(a, b)`` or ``((a, b),)`` as two floats with a < b."""
+    a, b = (float(v) for v in np.asarray(bounds, dtype=float).reshape(-1)[:2])
+    if not a < b:
+        raise ValueError("bounds must be (low, high) with low < high")
+    return a, b
 
 
 def _roots(d: Function, a: float, b: float, samples: int) -> list[float]:

@@ -33,6 +33,7 @@ class TaylorModel(QtCore.QObject):
         self._cache_key = None
         self._cache = None
         self._fx_key = self._fx = self._sampled_for = self._sampled = None
+        self._interval_for = self._interval_tolerance = self._interval = None
         self.error: str | None = None  # why there is no polynomial, for the panel
         session.connect(("function", "show_taylor"), lambda s, f: self._request_plan())
 
@@ -65,10 +66,6 @@ class TaylorModel(QtCore.QObject):
     @property
     def ready(self) -> bool:
         return self._plan is not None and self._plan_for is self.session.function
-
-    @property
-    def plan(self):
-        return self._plan if self.ready else None
 
     # -- the polynomial --------------------------------------------------------------------------
     def series(self):
@@ -127,5 +124,10 @@ class TaylorModel(QtCore.QObject):
             return None
         from ..core.calculus import interval_within
 
-        xs, _, _, err = data
-        return interval_within(xs, err, self.session.taylor_x0, self.session.taylor_tolerance)
+        tolerance = self.session.taylor_tolerance
+        if data is not self._interval_for or tolerance != self._interval_tolerance:
+            xs, _, _, err = data
+            self._interval_for, self._interval_tolerance = data, tolerance
+            self._interval = interval_within(xs, err, self.session.taylor_x0,
+                                             self.session.taylor_tolerance)
+        return self._interval

@@ -7,7 +7,8 @@ import math
 from PySide6 import QtWidgets
 
 from ...core.session import Session
-from ..bindings import Throttle, format_number, signals_blocked, typed_constant
+from ..bindings import Throttle, format_number, signals_blocked
+from ..fields import ConstantEdit
 from ..readouts import Readouts
 from ..theme import COLORS
 
@@ -18,13 +19,8 @@ class PointPanel(QtWidgets.QWidget):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.session = session
-        self.x0_edit = QtWidgets.QLineEdit()
-        self.x0_edit.setObjectName("x0Edit")
-        self.x0_edit.setToolTip("A number or a constant expression such as pi/4; Enter applies")
-        self.x0_error = QtWidgets.QLabel()
-        self.x0_error.setStyleSheet(f"color: {COLORS['error']};")
-        self.x0_error.setWordWrap(True)
-        self.x0_error.hide()
+        self.x0_edit = ConstantEdit("x₀", "x0Edit")
+        self.x0_error = self.x0_edit.error_label
         self.readouts = form = Readouts("value_")
         form.addRow("x₀", self.x0_edit)
         form.addRow("", self.x0_error)
@@ -37,23 +33,13 @@ class PointPanel(QtWidgets.QWidget):
         layout.addLayout(form)
         layout.addStretch(1)
 
-        self.x0_edit.editingFinished.connect(self._apply_x0)
+        self.x0_edit.entered.connect(self._apply_x0)
         self._throttled = Throttle(self.refresh, parent=self)
         session.connect(("function", "parameters"), lambda s, f: self.refresh())
         session.connect("x0", self._throttled)
         self.refresh()
 
-    def _apply_x0(self) -> None:
-        text = self.x0_edit.text().strip()
-        if not text:
-            return
-        try:
-            value = typed_constant(text, "x₀")
-        except ValueError as exc:
-            self.x0_error.setText(str(exc))
-            self.x0_error.show()
-            return
-        self.x0_error.hide()
+    def _apply_x0(self, value: float) -> None:
         self.session.set_x0(value)
         self.refresh()
 

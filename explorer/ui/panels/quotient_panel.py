@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ...core.session import SCHEMES, Session
 from ..bindings import Throttle, format_number, signals_blocked
+from ..fields import scientific_edit
 from ..readouts import Readouts, RefreshWhenShown
 from ..theme import COLORS
 
@@ -33,12 +34,7 @@ class QuotientPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.slider.setObjectName("hSlider")
         self.slider.setRange(0, DECADES * TICKS_PER_DECADE)
         self.slider.setToolTip("h on a logarithmic scale, from 1 (left) to 1e-16 (right)")
-        self.h_edit = QtWidgets.QLineEdit()
-        self.h_edit.setObjectName("hEdit")
-        self.h_edit.setMaximumWidth(90)
-        validator = QtGui.QDoubleValidator(1e-300, 1e6, 20, self.h_edit)
-        validator.setNotation(QtGui.QDoubleValidator.Notation.ScientificNotation)
-        self.h_edit.setValidator(validator)
+        self.h_edit = scientific_edit("hEdit", 90, 1e-300, 1e6)
         self.negative = QtWidgets.QCheckBox("−h")
         self.negative.setObjectName("hNegative")
         self.negative.setToolTip("step to the left of x₀")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ...core.session import MAX_TAYLOR_ORDER, Session
-from ..bindings import Throttle, format_number, signals_blocked, typed_constant
+from ..bindings import Throttle, format_number, signals_blocked
+from ..fields import ConstantEdit, scientific_edit
 from ..readouts import Readouts, RefreshWhenShown
 from ..taylor_model import TaylorModel
 from ..theme import COLORS
@@ -79,23 +80,12 @@ class TaylorPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.follow_box = QtWidgets.QCheckBox("Centre at the point x₀")
         self.follow_box.setObjectName("taylorFollows")
         self.follow_box.setToolTip("Off: the centre gets its own diamond on the curve to drag")
-        self.center_edit = QtWidgets.QLineEdit()
-        self.center_edit.setObjectName("taylorCenterEdit")
-        self.center_edit.setToolTip("A number or a constant expression such as pi/4; Enter applies")
-        self.center_error = QtWidgets.QLabel()
-        self.center_error.setStyleSheet(f"color: {COLORS['error']};")
-        self.center_error.setWordWrap(True)
-        self.center_error.hide()
+        self.center_edit = ConstantEdit("The centre", "taylorCenterEdit")
         self.tolerance_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.tolerance_slider.setObjectName("toleranceSlider")
         self.tolerance_slider.setRange(0, TOLERANCE_DECADES * TOLERANCE_TICKS_PER_DECADE)
         self.tolerance_slider.setToolTip("The tolerance on a log scale, from 1 (left) to 1e-12")
-        self.tolerance_edit = QtWidgets.QLineEdit()
-        self.tolerance_edit.setObjectName("toleranceEdit")
-        self.tolerance_edit.setMaximumWidth(80)
-        validator = QtGui.QDoubleValidator(1e-300, 1e300, 20, self.tolerance_edit)
-        validator.setNotation(QtGui.QDoubleValidator.Notation.ScientificNotation)
-        self.tolerance_edit.setValidator(validator)
+        self.tolerance_edit = scientific_edit("toleranceEdit", 80, 1e-300, 1e300)
         self.all_orders_box = QtWidgets.QCheckBox("Show orders 1…n faintly")
         self.all_orders_box.setObjectName("taylorAllOrders")
         self.all_orders_box.setToolTip("Convergence inside the radius, divergence outside it")
@@ -111,7 +101,7 @@ class TaylorPanel(RefreshWhenShown, QtWidgets.QWidget):
         form.addRow("order n", order_row)
         form.addRow("", self.follow_box)
         form.addRow("centre c", self.center_edit)
-        form.addRow("", self.center_error)
+        form.addRow("", self.center_edit.error_label)
         form.addRow("tolerance", tolerance_row)
         form.addRow("", self.all_orders_box)
         self.readouts = Readouts("taylor_")
@@ -142,7 +132,7 @@ class TaylorPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.order_slider.valueChanged.connect(session.set_taylor_order)
         self.order_spin.valueChanged.connect(session.set_taylor_order)
         self.follow_box.toggled.connect(session.set_taylor_follows_point)
-        self.center_edit.editingFinished.connect(self._apply_center)
+        self.center_edit.entered.connect(self._apply_center)
         self.tolerance_slider.valueChanged.connect(
             lambda tick: session.set_taylor_tolerance(tick_to_tolerance(tick)))
         self.tolerance_edit.editingFinished.connect(self._apply_tolerance)
@@ -157,17 +147,7 @@ class TaylorPanel(RefreshWhenShown, QtWidgets.QWidget):
         model.changed.connect(self.refresh)
         self.refresh()
 
-    def _apply_center(self) -> None:
-        text = self.center_edit.text().strip()
-        if not text:
-            return
-        try:
-            value = typed_constant(text, "The centre")
-        except ValueError as exc:
-            self.center_error.setText(str(exc))
-            self.center_error.show()
-            return
-        self.center_error.hide()
+    def _apply_center(self, value: float) -> None:
         with self.session.batch():
             self.session.set_taylor_follows_point(False)
             self.session.set_taylor_center(value)
