@@ -38,6 +38,22 @@ def test_critical_points_listed_marked_and_clickable(make_window, qtbot):
     assert "1 minima, 1 maxima, 1 inflection" in window.critical_panel.status.text()
 
 
+def test_labels_flip_inside_the_view_at_its_edges(make_window, qtbot):
+    window = make_window(expression="x^3 - 3x", restore=False)
+    wait_points(window, qtbot)
+    overlay = window.critical_overlay
+    vb = window.curve_view.getPlotItem().vb
+    vb.setRange(xRange=(-3, 3), yRange=(-5, 5), padding=0)
+    # room around both: the maximum (value 2) labelled above, the minimum (-2) below
+    assert [overlay.label_below(i) for i in (0, 2)] == [False, True]
+    # the view fitted tight to them: each label turns back into the view
+    vb.setRange(yRange=(-2.05, 2.05), padding=0)
+    assert [overlay.label_below(i) for i in (0, 2)] == [True, False]
+    window.curve_view.viewport().repaint()  # a TextItem places itself when painted
+    for i in (0, 2):
+        assert vb.sceneBoundingRect().contains(overlay.labels[i].sceneBoundingRect())
+
+
 def test_x4_is_a_minimum_and_x3_an_inflection(make_window, qtbot, ui):
     window = make_window(expression="x^4", restore=False)
     wait_points(window, qtbot)

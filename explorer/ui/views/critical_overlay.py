@@ -41,6 +41,8 @@ class CriticalOverlay(QtCore.QObject):
             self.labels.append(label)
         model.changed.connect(self.refresh)
         session.connect("show_critical_points", lambda s, f: self.refresh())
+        plot.vb.sigYRangeChanged.connect(lambda *_: self._place_labels())
+        self._labelled = []
         self.refresh()
 
     def refresh(self) -> None:
@@ -50,15 +52,31 @@ class CriticalOverlay(QtCore.QObject):
                   "brush": pg.mkBrush(COLORS[p.kind]), "pen": pg.mkPen("#ffffff", width=1.5),
                   "data": p} for p in points]
         self.markers.setData(spots)
-        labelled = points if len(points) <= MAX_LABELS else []
-        for label, p in zip(self.labels, labelled, strict=False):
+        self._labelled = points if len(points) <= MAX_LABELS else []
+        for label, p in zip(self.labels, self._labelled, strict=False):
             label.setText(LABELS[p.kind], color=COLORS[p.kind])
-            # minima are labelled below, everything else above
-            label.setAnchor((0.5, -0.35) if p.kind == "minimum" else (0.5, 1.35))
             label.setPos(float(p.point[0]), p.value)
             label.show()
-        for label in self.labels[len(labelled):]:
+        for label in self.labels[len(self._labelled):]:
             label.hide()
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Minima labelled below their marker, the rest above; flipped where the label would
+        leave the view (a maximum at the top edge of a view fitted to the curve)."""
+        (_, _), (y0, y1) = self.view.getPlotItem().vb.viewRange()
+        edge = 0.08 * (y1 - y0)  # about a label's height at the usual plot size
+        for label, p in zip(self.labels, self._labelled, strict=False):
+            below = p.kind == "minimum"
+            if below and p.value - edge < y0:
+                below = False
+            elif not below and p.value + edge > y1:
+                below = True
+            label.setAnchor((0.5, -0.35) if below else (0.5, 1.35))
+
+    def label_below(self, index: int) -> bool:
+        """Whether the index-th label hangs below its marker (tests check the flip)."""
+        return self.labels[index].anchor.y() < 0
 
     def marker_positions(self) -> np.ndarray:
         """(n, 2) positions of the markers drawn (tests read what is on screen)."""
