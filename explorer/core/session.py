@@ -23,6 +23,14 @@ DEFAULT_EXPRESSION = "sin(x)*exp(-x^2/5)"
 DEFAULT_RANGE = (-1.0, 3.0, 0.01)  # slider range and step of a new parameter
 SCHEMES = ("forward", "backward", "central")  # difference quotients
 MAX_TAYLOR_ORDER = 30  # the same bound as explorer.core.calculus (which loads SymPy)
+RULES = ("left", "right", "midpoint", "trapezoid", "lower", "upper")  # as explorer.core.integration
+MAX_RIEMANN_N = 10_000
+MC_N_RANGE = (10, 1_000_000)
+# Each distribution keeps its own parameters, so switching away and back loses nothing.
+DISTRIBUTION_DEFAULTS = {"normal": {"mu": 0.0, "sigma": 1.0},
+                         "uniform": {"low": -1.0, "high": 1.0},
+                         "exponential": {"rate": 1.0},
+                         "laplace": {"mu": 0.0, "b": 1.0}}
 
 Callback = Callable[["Session", frozenset], None]
 
@@ -46,13 +54,19 @@ class Session:
     ``h_negative``, ``show_taylor``, ``taylor_follows_point`` (the Taylor centre is x0),
     ``taylor_all_orders`` (orders 1..n drawn faintly), ``show_critical_points``,
     ``show_sign_plots`` (f' and f'' under the curve).
+
+    Integration: ``integral_bounds`` (a, b), ``riemann_n``, ``riemann_rule``, the options
+    ``show_riemann`` (the sum's boxes and the bounds on the curve) and ``show_accumulation``
+    (F(x) under the curve, the area from a to x0 shaded); expectations: ``distribution``,
+    ``distribution_parameters`` (per distribution), ``mc_n``, ``mc_seed``.
     """
 
     OPTION_DEFAULTS = {"show_derivative": True, "show_second_derivative": False,
                        "show_tangent": True, "show_secant": False, "h_negative": False,
                        "show_taylor": False, "taylor_follows_point": True,
                        "taylor_all_orders": False, "show_critical_points": True,
-                       "show_sign_plots": False}
+                       "show_sign_plots": False, "show_riemann": False,
+                       "show_accumulation": False}
     BOOL_FIELDS = tuple(OPTION_DEFAULTS)
 
     def __init__(self, expression: str | None = None, *, parse_now: bool = True):
@@ -72,6 +86,14 @@ class Session:
         self.taylor_order: int = 3
         self.taylor_center: float = 0.0  # used when taylor_follows_point is off
         self.taylor_tolerance: float = 1e-2
+        self.integral_bounds: tuple[float, float] = (0.0, 3.0)
+        self.riemann_n: int = 8
+        self.riemann_rule: str = "midpoint"
+        self.distribution: str = "normal"
+        self.distribution_parameters: dict[str, dict[str, float]] = {
+            k: dict(v) for k, v in DISTRIBUTION_DEFAULTS.items()}
+        self.mc_n: int = 10_000
+        self.mc_seed: int = 0
         for name, value in self.OPTION_DEFAULTS.items():
             setattr(self, name, value)
         self._bound = None  # function with the session's parameter values, cached
@@ -266,6 +288,66 @@ class Session:
         """Where the Taylor polynomial is centred: x0, or its own centre."""
         return self.x0 if self.taylor_follows_point else self.taylor_center
 
+    # -- integration ----------------------------------------------------------------------------
+    def set_integral_bounds(self, a: float | None = None, b: float | None = None) -> None:
+        """The bounds of the integral; either may be given alone. a > b integrates backwards."""
+        a = self.integral_bounds[0] if a is None else _finite(a, "integral_bounds.a")
+        b = self.integral_bounds[1] if b is None else _finite(b, "integral_bounds.b")
+        if (a, b) != self.integral_bounds:
+            self.integral_bounds = (a, b)
+            self._changed("integral_bounds")
+
+    def set_riemann_n(self, n: int) -> None:
+        n = _whole(n, "riemann_n", 1, MAX_RIEMANN_N)
+        if n != self.riemann_n:
+            self.riemann_n = n
+            self._changed("riemann_n")
+
+    def set_riemann_rule(self, rule: str) -> None:
+        if rule not in RULES:
+            raise ValueError(f"riemann_rule must be one of {', '.join(RULES)}, not {rule!r}")
+        if rule != self.riemann_rule:
+            self.riemann_rule = rule
+            self._changed("riemann_rule")
+
+    def set_distribution(self, name: str) -> None:
+        if name not in DISTRIBUTION_DEFAULTS:
+            raise ValueError(f"distribution must be one of {', '.join(DISTRIBUTION_DEFAULTS)}, "
+                             f"not {name!r}")
+        if name != self.distribution:
+            self.distribution = name
+            self._changed("distribution")
+
+    @property
+    def distribution_params(self) -> dict[str, float]:
+        """The parameters of the current distribution."""
+        return dict(self.distribution_parameters[self.distribution])
+
+    def set_distribution_parameter(self, name: str, value: float) -> None:
+        """Set a parameter of the current distribution (its constraints are checked)."""
+        current = self.distribution_parameters[self.distribution]
+        if name not in current:
+            raise KeyError(f"{self.distribution} has no parameter {name!r} "
+                           f"(it has {', '.join(current)})")
+        params = {**current, name: _finite(value, name)}
+        _check_distribution(self.distribution, params)
+        if params != current:
+            self.distribution_parameters = {**self.distribution_parameters,
+                                            self.distribution: params}
+            self._changed("distribution_parameters")
+
+    def set_mc_n(self, n: int) -> None:
+        n = _whole(n, "mc_n", *MC_N_RANGE)
+        if n != self.mc_n:
+            self.mc_n = n
+            self._changed("mc_n")
+
+    def set_mc_seed(self, seed: int) -> None:
+        seed = _whole(seed, "mc_seed", 0, 2**32 - 1)
+        if seed != self.mc_seed:
+            self.mc_seed = seed
+            self._changed("mc_seed")
+
     def set_view_range(self, x_range=None, y_range=None) -> None:
         with self.batch():
             if x_range is not None:
@@ -306,6 +388,13 @@ class Session:
             "taylor_order": self.taylor_order,
             "taylor_center": self.taylor_center,
             "taylor_tolerance": self.taylor_tolerance,
+            "integral_bounds": list(self.integral_bounds),
+            "riemann_n": self.riemann_n,
+            "riemann_rule": self.riemann_rule,
+            "distribution": self.distribution,
+            "distribution_parameters": {k: dict(v) for k, v in self.distribution_parameters.items()},
+            "mc_n": self.mc_n,
+            "mc_seed": self.mc_seed,
             **{name: getattr(self, name) for name in self.BOOL_FIELDS},
         }
 
@@ -382,6 +471,35 @@ class Session:
         tolerance = _field_number(data.get("taylor_tolerance", 1e-2), "taylor_tolerance")
         if not tolerance > 0:
             raise SessionError("taylor_tolerance", "expected a positive number")
+        bounds = data.get("integral_bounds", (0.0, 3.0))
+        if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+            raise SessionError("integral_bounds", "expected [a, b]")
+        bounds = tuple(_field_number(v, "integral_bounds") for v in bounds)
+        riemann_n = _field_whole(data.get("riemann_n", 8), "riemann_n", 1, MAX_RIEMANN_N)
+        rule = data.get("riemann_rule", "midpoint")
+        if rule not in RULES:
+            raise SessionError("riemann_rule", f"expected one of {', '.join(RULES)}")
+        dist = data.get("distribution", "normal")
+        if dist not in DISTRIBUTION_DEFAULTS:
+            raise SessionError("distribution", f"expected one of {', '.join(DISTRIBUTION_DEFAULTS)}")
+        dist_in = data.get("distribution_parameters", {})
+        if not isinstance(dist_in, dict):
+            raise SessionError("distribution_parameters", "expected an object per distribution")
+        dist_params = {k: dict(v) for k, v in DISTRIBUTION_DEFAULTS.items()}
+        for k, v in dist_in.items():
+            where = f"distribution_parameters.{k}"
+            if k not in DISTRIBUTION_DEFAULTS:
+                raise SessionError(where, "unknown distribution")
+            if not isinstance(v, dict) or set(v) != set(DISTRIBUTION_DEFAULTS[k]):
+                raise SessionError(where, f"expected {', '.join(DISTRIBUTION_DEFAULTS[k])}")
+            values = {n: _field_number(x, f"{where}.{n}") for n, x in v.items()}
+            try:
+                _check_distribution(k, values)
+            except ValueError as exc:
+                raise SessionError(where, str(exc)) from None
+            dist_params[k] = values
+        mc_n = _field_whole(data.get("mc_n", 10_000), "mc_n", *MC_N_RANGE)
+        mc_seed = _field_whole(data.get("mc_seed", 0), "mc_seed", 0, 2**32 - 1)
         options = {}
         for name in self.BOOL_FIELDS:
             value = data.get(name, self.OPTION_DEFAULTS[name])
@@ -414,6 +532,15 @@ class Session:
             self.set_taylor_order(int(order))
             self.set_taylor_center(center)
             self.set_taylor_tolerance(tolerance)
+            self.set_integral_bounds(*bounds)
+            self.set_riemann_n(riemann_n)
+            self.set_riemann_rule(rule)
+            self.set_distribution(dist)
+            if dist_params != self.distribution_parameters:
+                self.distribution_parameters = dist_params
+                self._changed("distribution_parameters")
+            self.set_mc_n(mc_n)
+            self.set_mc_seed(mc_seed)
             self.set_view_range(x_range, y_range)
             if y_range is None and self.y_range is not None:
                 self.y_range = None
@@ -426,6 +553,33 @@ def _error_key(error) -> tuple | None:
     if error is None:
         return None
     return (getattr(error, "message", str(error)), getattr(error, "column", None))
+
+
+def _whole(value, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or (
+            value != int(value)):
+        raise ValueError(f"{name}: expected a whole number, got {value!r}")
+    value = int(value)
+    if not low <= value <= high:
+        raise ValueError(f"{name}: expected {low} to {high}, got {value}")
+    return value
+
+
+def _field_whole(value, field: str, low: int, high: int) -> int:
+    try:
+        return _whole(value, field, low, high)
+    except ValueError as exc:
+        raise SessionError(field, str(exc).split(": ", 1)[1]) from None
+
+
+def _check_distribution(name: str, params: dict[str, float]) -> None:
+    """The constraints of each distribution's parameters (explorer.core.integration checks the
+    same when it builds one)."""
+    positive = {"normal": "sigma", "exponential": "rate", "laplace": "b"}.get(name)
+    if positive is not None and not params[positive] > 0:
+        raise ValueError(f"{positive} must be positive, got {params[positive]}")
+    if name == "uniform" and not params["low"] < params["high"]:
+        raise ValueError(f"uniform needs low < high, got {params['low']} and {params['high']}")
 
 
 def _finite(value, name: str) -> float:

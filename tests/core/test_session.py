@@ -647,3 +647,55 @@ def test_taylor_fields_round_trip_and_validate():
         s.set_taylor_order(-1)
     with pytest.raises(ValueError):
         s.set_taylor_tolerance(float("nan"))
+
+
+def test_integration_fields_round_trip_and_validate():
+    s = Session("x^2")
+    events = []
+    s.connect(None, lambda session, fields: events.append(fields))
+    s.set_integral_bounds(b=2.5)
+    s.set_integral_bounds(a=-1.0)
+    assert s.integral_bounds == (-1.0, 2.5)
+    s.set_riemann_n(250)
+    s.set_riemann_rule("upper")
+    s.set_distribution("laplace")
+    s.set_distribution_parameter("b", 0.5)
+    s.set_distribution("normal")
+    s.set_distribution_parameter("sigma", 2.0)
+    s.set_mc_n(1_000_000)
+    s.set_mc_seed(7)
+    s.set_option("show_riemann", True)
+    assert events == [{"integral_bounds"}] * 2 + [{"riemann_n"}, {"riemann_rule"}, {"distribution"},
+                      {"distribution_parameters"}, {"distribution"}, {"distribution_parameters"},
+                      {"mc_n"}, {"mc_seed"}, {"show_riemann"}]
+    # each distribution keeps its own parameters
+    assert s.distribution_params == {"mu": 0.0, "sigma": 2.0}
+    assert s.distribution_parameters["laplace"] == {"mu": 0.0, "b": 0.5}
+    data = s.to_dict()
+    copy = Session.from_dict(json.loads(json.dumps(data)))
+    assert copy.to_dict() == data
+    for bad, field in (({"riemann_n": 0}, "riemann_n"), ({"riemann_n": 10_001}, "riemann_n"),
+                       ({"riemann_n": 2.5}, "riemann_n"), ({"riemann_rule": "simpson"}, "riemann_rule"),
+                       ({"integral_bounds": [0, "x"]}, "integral_bounds"),
+                       ({"integral_bounds": [0]}, "integral_bounds"),
+                       ({"distribution": "cauchy"}, "distribution"),
+                       ({"distribution_parameters": {"normal": {"mu": 0, "sigma": -1}}},
+                        "distribution_parameters.normal"),
+                       ({"distribution_parameters": {"uniform": {"low": 1, "high": 1}}},
+                        "distribution_parameters.uniform"),
+                       ({"distribution_parameters": {"laplace": {"mu": 0}}},
+                        "distribution_parameters.laplace"),
+                       ({"mc_n": 5}, "mc_n"), ({"mc_seed": -1}, "mc_seed")):
+        with pytest.raises(SessionError) as info:
+            copy.restore({**data, **bad})
+        assert info.value.field == field, bad
+        assert copy.to_dict() == data  # untouched
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        s.set_distribution_parameter("sigma", 0.0)
+    with pytest.raises(KeyError, match="has no parameter 'rate'"):
+        s.set_distribution_parameter("rate", 1.0)
+    with pytest.raises(ValueError, match="riemann_rule"):
+        s.set_riemann_rule("simpson")
+    with pytest.raises(ValueError, match="riemann_n"):
+        s.set_riemann_n(True)
+    assert s.distribution_params == {"mu": 0.0, "sigma": 2.0}  # nothing changed
