@@ -87,5 +87,15 @@ class Throttle(QtCore.QObject):
 
     @classmethod
     def pending(cls) -> bool:
-        """A call is owed somewhere (tests wait for it, like for the workers)."""
+        """A call is owed somewhere (tests wait for it, like for the workers). A throttle
+        whose widget was deleted before its interval ended owes nothing any more."""
+        cls._live = {t for t in cls._live if _alive(t) and t._quiet.isActive()}
         return bool(cls._live)
+
+
+def _alive(obj: QtCore.QObject) -> bool:
+    try:
+        obj.objectName()  # raises once the C++ object is gone
+    except RuntimeError:
+        return False
+    return True
