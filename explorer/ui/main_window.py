@@ -9,8 +9,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..core.session import DEFAULT_EXPRESSION, Session, SessionError
 from .bindings import Throttle, format_number
 from .critical_model import CriticalModel
+from .expectation_model import ExpectationModel
+from .integration_model import IntegrationModel
 from .panels.critical_panel import CriticalPanel
+from .panels.expectation_panel import ExpectationPanel
 from .panels.function_panel import FunctionPanel
+from .panels.integral_panel import IntegralPanel
 from .panels.parameters_panel import ParametersPanel
 from .panels.point_panel import PointPanel
 from .panels.quotient_panel import QuotientPanel
@@ -72,8 +76,13 @@ class MainWindow(QtWidgets.QMainWindow):
         # Symbolic analysis of the parsed function (Taylor derivatives, critical points):
         # seconds at worst, so never in the way of a parse.
         self.analysis_worker = Worker(self)
+        # Monte Carlo runs (NumPy only): a reseed never waits behind SymPy
+        self.sampling_worker = Worker(self)
         self.taylor_model = TaylorModel(self.session, self.analysis_worker, self)
         self.critical_model = CriticalModel(self.session, self.analysis_worker, self)
+        self.expectation_model = ExpectationModel(self.session, self.analysis_worker,
+                                                  self.sampling_worker, self)
+        self.integration_model = IntegrationModel(self.session, self.analysis_worker, self)
         self._saved_session = self._read_saved_session() if restore and expression is None else None
         if self._saved_session and isinstance(self._saved_session.get("expression"), str):
             self.session.expression = self._saved_session["expression"]
@@ -97,14 +106,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.quotient_panel = QuotientPanel(self.session)
         self.taylor_panel = TaylorPanel(self.session, self.taylor_model)
         self.critical_panel = CriticalPanel(self.session, self.critical_model)
+        self.expectation_panel = ExpectationPanel(self.session, self.expectation_model)
+        self.integral_panel = IntegralPanel(self.session, self.integration_model)
         # plots built once pyqtgraph has loaded
         self.error_view = self.taylor_error_view = None
-        self.taylor_overlay = self.critical_overlay = None
+        self.taylor_overlay = self.critical_overlay = self.integral_overlay = None
+        self.accumulation_view = self.convergence_view = None
         self.sign_views = []
         self.error_holder = QtWidgets.QStackedWidget()
         self.error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.monte_carlo_view = None
+        self.monte_carlo_holder = QtWidgets.QStackedWidget()
+        self.monte_carlo_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
         self.taylor_error_holder = QtWidgets.QStackedWidget()
         self.taylor_error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.convergence_holder = QtWidgets.QStackedWidget()
+        self.convergence_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         for key, title, widget, area in (
                 ("function", "Function", self.function_panel, "left"),
@@ -113,8 +130,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("critical", "Critical points", self.critical_panel, "left"),
                 ("quotient", "Difference quotient", self.quotient_panel, "bottom"),
                 ("error", "Error vs h", self.error_holder, "bottom"),
+                ("expectation", "Expectation", self.expectation_panel, "bottom"),
+                ("monte_carlo", "Monte Carlo", self.monte_carlo_holder, "bottom"),
                 ("taylor", "Taylor polynomial", self.taylor_panel, "right"),
-                ("taylor_error", "Taylor error |f − Tₙ|", self.taylor_error_holder, "right")):
+                ("taylor_error", "Taylor error |f − Tₙ|", self.taylor_error_holder, "right"),
+                ("integral", "Integral", self.integral_panel, "right"),
+                ("convergence", "Convergence of the sums", self.convergence_holder, "right")):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
             dock.setWidget(widget)
@@ -130,12 +151,22 @@ class MainWindow(QtWidgets.QMainWindow):
         # plot keeps its width, and h's log axis gets a wide strip.
         self.splitDockWidget(self.docks["quotient"], self.docks["error"],
                              QtCore.Qt.Orientation.Horizontal)
+        # The expectation lab shares that strip, one tab each: its panel beside its three plots.
+        # Opened by View > Expectations (Ctrl+9). Hidden before it is tabbed: a shown dock
+        # tabbed there makes the window 9 px taller than asked on its first show.
+        for key in ("expectation", "monte_carlo"):
+            self.docks[key].hide()
+        self.tabifyDockWidget(self.docks["quotient"], self.docks["expectation"])
+        self.tabifyDockWidget(self.docks["error"], self.docks["monte_carlo"])
         # The critical points share the parameters' place (one tab each); the Taylor lab
         # opens on the right, its error plot under its panel.
         self.tabifyDockWidget(self.docks["parameters"], self.docks["critical"])
         self.docks["parameters"].raise_()
         self.splitDockWidget(self.docks["taylor"], self.docks["taylor_error"],
                              QtCore.Qt.Orientation.Vertical)
+        # The integration lab shares the right side with the Taylor lab, one tab each.
+        self.tabifyDockWidget(self.docks["taylor"], self.docks["integral"])
+        self.tabifyDockWidget(self.docks["taylor_error"], self.docks["convergence"])
         self.resizeDocks([self.docks["function"]], [360], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["taylor"]], [380], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["taylor"], self.docks["taylor_error"]], [430, 300],
@@ -147,20 +178,31 @@ class MainWindow(QtWidgets.QMainWindow):
                          [200, 190, 330], QtCore.Qt.Orientation.Vertical)
         # The difference-quotient lab opens from the View menu (or its checkbox): shown, it
         # costs ~10 ms a drag frame, which the default view should not pay.
-        for key in ("quotient", "error", "taylor", "taylor_error"):
+        for key in ("quotient", "error", "taylor", "taylor_error", "integral", "convergence"):
             self.docks[key].hide()
+        # Expectations and Monte Carlo are computed only while their docks are on screen.
+        self._expectation_shown = {"expectation": False, "monte_carlo": False}
+        for key in ("expectation", "monte_carlo"):
+            self.docks[key].visibilityChanged.connect(
+                lambda shown, k=key: self._expectation_visibility(k, shown))
         # turning the secant on (Ctrl+3) opens its read-outs and error plot with it, and the
         # Taylor polynomial (Ctrl+4) its panel and error plot
         self.session.connect("show_secant", lambda s, f: s.show_secant and self._open_lab())
         self.session.connect("show_taylor", lambda s, f: s.show_taylor and self._open_taylor())
+        self.session.connect(("show_riemann", "show_accumulation"),
+                             lambda s, f: (s.show_riemann or s.show_accumulation)
+                             and self._open_integral())
+        self.docks["convergence"].visibilityChanged.connect(self.integration_model.want_convergence)
 
         self._build_status_bar()
         self._build_menus()
         self.function_panel.expression_edited.connect(self.request_expression)
-        self.worker.busy_changed.connect(self._show_busy)
-        self.typeset_worker.busy_changed.connect(self._show_busy)
-        self.loader.busy_changed.connect(self._show_busy)
-        self.analysis_worker.busy_changed.connect(self._show_busy)
+        self._busy_timer = QtCore.QTimer(self, singleShot=True, interval=100)
+        self._busy_timer.timeout.connect(self._show_busy)
+        for source in (self.worker, self.typeset_worker, self.loader, self.analysis_worker,
+                       self.sampling_worker, self.expectation_model, self.integration_model.numeric,
+                       self.integration_model.quick):
+            source.busy_changed.connect(self._show_busy)
         # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
         # never competes with the redraw a keystroke causes.
         self._typeset_timer = QtCore.QTimer(self, singleShot=True, interval=150)
@@ -202,6 +244,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from .theme import configure_pyqtgraph
         from .views.critical_overlay import CriticalOverlay
         from .views.curve_view import CurveView
+        from .views.integral_overlay import IntegralOverlay
         from .views.taylor_overlay import TaylorOverlay
 
         configure_pyqtgraph()
@@ -211,6 +254,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.curve_view.cursor_moved.connect(self._cursor_moved)
         self.taylor_overlay = TaylorOverlay(self.curve_view, self.taylor_model, self.session)
         self.critical_overlay = CriticalOverlay(self.curve_view, self.critical_model, self.session)
+        self.integral_overlay = IntegralOverlay(self.curve_view, self.integration_model, self.session)
         # f' and f'' go under the curve, on its x axis (View > Sign plots)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.setObjectName("curveSplitter")
@@ -229,6 +273,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._schedule_typeset()
 
     def _build_lab_views(self, splitter: QtWidgets.QSplitter) -> None:
+        from .views.accumulation_view import AccumulationView
+        from .views.convergence_view import ConvergenceView
         from .views.error_view import ErrorView
         from .views.sign_view import SignView
         from .views.taylor_error_view import TaylorErrorView
@@ -236,18 +282,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.error_view = ErrorView(self.session)
         self.error_holder.addWidget(self.error_view)
         self.error_holder.setCurrentWidget(self.error_view)
+        from .views.monte_carlo_view import MonteCarloView
+
+        self.monte_carlo_view = MonteCarloView(self.session, self.expectation_model)
+        self.monte_carlo_holder.addWidget(self.monte_carlo_view)
+        self.monte_carlo_holder.setCurrentWidget(self.monte_carlo_view)
         self.taylor_error_view = TaylorErrorView(self.session, self.taylor_model)
         self.taylor_error_holder.addWidget(self.taylor_error_view)
         self.taylor_error_holder.setCurrentWidget(self.taylor_error_view)
+        self.convergence_view = ConvergenceView(self.session, self.integration_model)
+        self.convergence_holder.addWidget(self.convergence_view)
+        self.convergence_holder.setCurrentWidget(self.convergence_view)
         self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
-        for view in self.sign_views:
+        self.accumulation_view = AccumulationView(self.session, self.integration_model)
+        for view in (*self.sign_views, self.accumulation_view):
             view.setXLink(self.curve_view)
             splitter.addWidget(view)
         splitter.setStretchFactor(0, 5)
-        for i in (1, 2):
+        for i in (1, 2, 3):
             splitter.setStretchFactor(i, 2)
-        self.session.connect("show_sign_plots", lambda s, f: self._show_sign_plots())
-        self._show_sign_plots()
+        self.session.connect(("show_sign_plots", "show_accumulation"),
+                             lambda s, f: self._arrange_plots_under_curve())
+        self._arrange_plots_under_curve()
 
     # -- building ------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -280,7 +336,10 @@ class MainWindow(QtWidgets.QMainWindow):
                                      ("show_secant", "Show secant and the difference quotient", "Ctrl+3"),
                                      ("show_taylor", "Show the Taylor polynomial", "Ctrl+4"),
                                      ("show_sign_plots", "Sign plots of f′ and f″", "Ctrl+5"),
-                                     ("show_critical_points", "Mark critical points", "Ctrl+6")):
+                                     ("show_critical_points", "Mark critical points", "Ctrl+6"),
+                                     ("show_riemann", "Riemann sum and the bounds a, b", "Ctrl+7"),
+                                     ("show_accumulation",
+                                      "Accumulation F(x) and the fundamental theorem", "Ctrl+8")):
             action = view.addAction(text)
             action.setCheckable(True)
             action.setShortcut(QtGui.QKeySequence(shortcut))
@@ -288,6 +347,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.option_actions[name] = action
         self.session.connect(Session.BOOL_FIELDS, lambda s, f: self._sync_option_actions())
         self._sync_option_actions()
+        lab = view.addAction("Expectations and Monte Carlo")
+        lab.setObjectName("expectationAction")
+        lab.setCheckable(True)
+        lab.setShortcut(QtGui.QKeySequence("Ctrl+9"))
+        lab.toggled.connect(self._show_expectation_lab)
+        self.expectation_action = lab
         view.addSeparator()
         fit = view.addAction("Fit curve vertically")
         fit.setShortcut(QtGui.QKeySequence("Ctrl+0"))
@@ -319,14 +384,62 @@ class MainWindow(QtWidgets.QMainWindow):
         for key in ("taylor", "taylor_error"):
             self.docks[key].show()
 
-    def _show_sign_plots(self) -> None:
-        shown = self.session.show_sign_plots
-        for view in self.sign_views:
+    def _show_expectation_lab(self, shown: bool) -> None:
+        """View > Expectations and Monte Carlo: both docks shown and raised (over the
+        difference quotient's tabs), or both hidden."""
+        docks = [self.docks["expectation"], self.docks["monte_carlo"]]
+        if not shown:
+            for dock in docks:
+                dock.hide()
+            return
+        opening = not docks[0].isVisible()
+        for dock in docks:
+            dock.show()
+            dock.raise_()
+        if opening:  # sizes given while hidden do not stick: the plots get the width
+            self.resizeDocks(docks, [330, max(600, self.width() - 330)],
+                             QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([docks[0]], [330], QtCore.Qt.Orientation.Vertical)
+
+    def _expectation_visibility(self, key: str, shown: bool) -> None:
+        import shiboken6
+
+        # The docks report hiding while the window is destroyed, after the action and model.
+        parts = [self, self.expectation_model, self.docks["expectation"], self.docks["monte_carlo"]]
+        if not all(shiboken6.isValid(part) for part in parts):
+            return
+        self._expectation_shown[key] = shown
+        active = any(self._expectation_shown.values())
+        self.expectation_model.set_active(active)
+        action = getattr(self, "expectation_action", None)
+        if action is not None and shiboken6.isValid(action):  # open, if behind another tab
+            docks_open = any(self.docks[k].toggleViewAction().isChecked()
+                             for k in ("expectation", "monte_carlo"))
+            self.expectation_action.blockSignals(True)
+            self.expectation_action.setChecked(docks_open)
+            self.expectation_action.blockSignals(False)
+
+    def _open_integral(self) -> None:
+        for key in ("integral", "convergence"):
+            self.docks[key].show()
+            self.docks[key].raise_()
+
+    def _arrange_plots_under_curve(self) -> None:
+        """The sign plots and F(x) under the curve, shown as the session says; the curve keeps
+        three fifths of the height when any is shown."""
+        if not self.sign_views:
+            return
+        s = self.session
+        under = [(view, s.show_sign_plots) for view in self.sign_views]
+        under.append((self.accumulation_view, s.show_accumulation))
+        for view, shown in under:
             view.setVisible(shown)
-        if shown and self.sign_views:  # the curve keeps three fifths of the height
-            splitter = self.sign_views[0].parentWidget()
+        count = sum(shown for _, shown in under)
+        if count:
+            splitter = self.accumulation_view.parentWidget()
             total = max(sum(splitter.sizes()), self.central.height(), 300)
-            splitter.setSizes([total * 3 // 5, total // 5, total // 5])
+            rest = total * 2 // 5
+            splitter.setSizes([total - rest] + [rest // count if shown else 0 for _, shown in under])
 
     def _sync_option_actions(self) -> None:
         for name, action in self.option_actions.items():
@@ -382,14 +495,22 @@ class MainWindow(QtWidgets.QMainWindow):
         x, y = self._cursor
         self.cursor_label.setText(f"x = {format_number(x, 5)}    y = {format_number(y, 5)}")
 
-    def _show_busy(self, _busy: bool) -> None:
-        self.busy_label.setVisible(self.is_busy())
+    def _show_busy(self, _busy: bool = False) -> None:
+        busy = self.is_busy()
+        self.busy_label.setVisible(busy)
+        if busy:
+            # Workers report before their results are handed over, and timers (Throttle,
+            # typesetting) end without a signal: look again shortly, or the hint would stay.
+            if not self._busy_timer.isActive():
+                self._busy_timer.start()
 
     def is_busy(self) -> bool:
         """Work is pending off the GUI thread (a parse, or a typeset waiting or running)."""
         return (self.worker.is_busy() or self.typeset_worker.is_busy()
                 or self.loader.is_busy() or self._typeset_timer.isActive()
+                or self.sampling_worker.is_busy() or self.expectation_model.is_busy()
                 or self.analysis_worker.is_busy() or self.critical_model.is_busy()
+                or self.integration_model.is_busy()
                 or Throttle.pending())
 
     # -- layout and settings -----------------------------------------------------------------------
@@ -431,6 +552,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
         self._typeset_timer.stop()
-        for worker in (self.loader, self.worker, self.typeset_worker, self.analysis_worker):
+        for worker in (self.loader, self.worker, self.typeset_worker, self.analysis_worker,
+                       self.sampling_worker, self.integration_model.numeric,
+                       self.integration_model.quick):
             worker.wait(5000)
         super().closeEvent(event)

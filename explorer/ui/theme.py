@@ -30,6 +30,18 @@ COLORS = {
     "degenerate": "#7F7F7F",
     "positive": "#009E73",  # f' > 0 (increasing), f'' > 0 (concave up)
     "negative": "#D55E00",
+    "riemann": "#56B4E9",  # sky blue: the boxes of a Riemann sum
+    "riemann_bound": "#1F5F8B",
+    "accumulation": "#882255",  # wine: F(x) and the area it measures
+    "lower": "#009E73",
+    "upper": "#D55E00",
+    # expectations and Monte Carlo (Paul Tol's muted scheme: apart from the curve's colours)
+    "density": "#332288",  # indigo: p(x)
+    "gp": "#44AA99",  # teal: g(x) p(x), whose area is E[g(X)]
+    "samples": "#88CCEE",  # light cyan: the histogram of the samples
+    "mc": "#CC6677",  # rose: the Monte Carlo estimate and its band
+    "exact": "#3C3C3C",  # the exact value
+    "law": "#117733",  # green: the 1/sqrt(N) law
 }
 
 

@@ -39,7 +39,8 @@ def make_window(qtbot, settings):
     for window in windows:
         window._typeset_timer.stop()
         for worker in (window.loader, window.worker, window.typeset_worker,
-                       window.analysis_worker):
+                       window.analysis_worker, window.integration_model.numeric,
+                       window.integration_model.quick, window.sampling_worker):
             worker.wait(10000)
 
 

@@ -54,7 +54,8 @@ def test_view_menu_toggles_docks(make_window, qtbot):
     assert dock.isVisible()
     assert {d.objectName() for d in window.docks.values()} == {
         "functionDock", "pointDock", "parametersDock", "criticalDock", "quotientDock",
-        "errorDock", "taylorDock", "taylor_errorDock"}
+        "errorDock", "taylorDock", "taylor_errorDock", "integralDock", "convergenceDock",
+        "expectationDock", "monte_carloDock"}
 
 
 def test_function_and_derivative_typeset(make_window, qtbot, ui):
