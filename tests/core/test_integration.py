@@ -473,3 +473,13 @@ def test_small_runs_and_bad_input():
         ec.monte_carlo(ec.parse("log(x)"), "normal", {"mu": 0, "sigma": 1}, n=1000)
     with pytest.raises(ValueError, match="sigma"):
         ec.monte_carlo_run(ec.parse("x"), "normal", {"mu": 0, "sigma": -1}, n=100)
+
+
+def test_polynomial_expectations_are_exact():
+    # closed forms: E[(X - 1)^2] = Var X + (E X - 1)^2 = 2 under normal(0, 1); the third
+    # central moment of an exponential is 2 / rate^3 = 16 for rate 1/2 (its mean is 2).
+    # "exact": SymPy finished within its time limit (unexpanded, (x - 1)^2 took it over 2 s)
+    r = ec.expectation(ec.parse("(x-1)^2"), "normal", {"mu": 0.0, "sigma": 1.0})
+    assert r.method == "exact" and float(r) == pytest.approx(2.0, abs=1e-12)
+    r = ec.expectation(ec.parse("(x-2)^3"), "exponential", {"rate": 0.5})
+    assert r.method == "exact" and float(r) == pytest.approx(16.0, abs=1e-10)
