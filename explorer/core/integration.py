@@ -90,18 +90,7 @@ def _count(value, what: str, minimum: int, maximum: int) -> int:
     return value
 
 
-def _finite(value, what: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, not {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, not {value!r}")
-    return value
-
-
-def _bound(value, what: str) -> float:
-    """A bound of integration: a number, possibly infinite, never NaN."""
+def _number(value, what: str) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -109,6 +98,18 @@ def _bound(value, what: str) -> float:
     if math.isnan(value):
         raise ValueError(f"{what} must be a number, not NaN")
     return value
+
+
+def _finite(value, what: str) -> float:
+    value = _number(value, what)
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, not {value!r}")
+    return value
+
+
+def _bound(value, what: str) -> float:
+    """A bound of integration: a number, possibly infinite, never NaN."""
+    return _number(value, what)
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,6 +12,18 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 
 
+def wait(app, condition, seconds: float = 30.0, pause: float = 0.0005) -> None:
+    """Process events until ``condition()`` holds; RuntimeError after ``seconds``."""
+    import time
+
+    deadline = time.time() + seconds
+    while not condition():
+        app.processEvents()
+        if time.time() > deadline:
+            raise RuntimeError("timed out")
+        time.sleep(pause)
+
+
 def summary(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

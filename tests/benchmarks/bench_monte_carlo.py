@@ -15,19 +15,11 @@ import time
 
 import _common  # noqa: F401  (sets the platform and the import path)
 import numpy as np
-from _common import PaintCounter, row, summary
+from _common import PaintCounter, row, summary, wait
 from PySide6 import QtCore, QtWidgets
 
 PARAMS = {"mu": 1.0, "sigma": 2.0}
 
-
-def wait(app, condition, seconds=30.0):
-    deadline = time.time() + seconds
-    while not condition():
-        app.processEvents()
-        if time.time() > deadline:
-            raise RuntimeError("timed out")
-        time.sleep(0.0005)
 
 
 def bench_core(n: int, runs: int) -> list[float]:

@@ -14,17 +14,8 @@ import argparse
 import time
 
 import _common  # noqa: F401  (sets the platform and the import path)
-from _common import PaintCounter, row, summary
+from _common import PaintCounter, row, summary, wait
 from PySide6 import QtCore, QtWidgets
-
-
-def wait(app, condition, seconds=30.0):
-    deadline = time.time() + seconds
-    while not condition():
-        app.processEvents()
-        if time.time() > deadline:
-            raise RuntimeError("timed out")
-        time.sleep(0.002)
 
 
 def bench_ours(texts: list[str]) -> tuple[list[float], dict[str, str]]:
