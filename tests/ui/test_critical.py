@@ -104,3 +104,31 @@ def test_sign_plots_share_the_axis_and_shade_the_sign(make_window, qtbot):
     # the point's x marked in both
     window.session.set_x0(0.75)
     assert d1.x0_line.value() == 0.75 and d2.x0_line.value() == 0.75
+
+
+def test_labels_sit_at_their_markers_after_a_restored_start(make_window, qtbot, tmp_path):
+    # A session restored at start-up lays out the labels while the plot is still tiny; they
+    # must follow the view to its real size (they were once drawn thousands of pixels away).
+    import json
+
+    from explorer.core.session import Session
+
+    s = Session("sin(x) + 0.5")
+    s.set_option("show_riemann", True)
+    s.set_option("show_accumulation", True)
+    settings = QtCore.QSettings(str(tmp_path / "restored.ini"), QtCore.QSettings.Format.IniFormat)
+    settings.setValue("v1/session", json.dumps(s.to_dict()))
+    settings.sync()
+    window = make_window(expression=None, restore=True, settings_=settings)
+    wait_points(window, qtbot)
+    window.curve_view.viewport().repaint()
+    vb = window.curve_view.getPlotItem().vb
+    shown = [(label, p) for label, p in zip(window.critical_overlay.labels,
+                                             window.critical_model.points, strict=False)
+             if label.isVisible()]
+    assert len(shown) >= 5
+    for label, p in shown:
+        marker = vb.mapViewToScene(QtCore.QPointF(float(p.point[0]), p.value))
+        rect = label.sceneBoundingRect()
+        assert rect.width() < 100 and rect.height() < 40  # its text's size, in pixels
+        assert abs(rect.center().x() - marker.x()) < 1 and abs(rect.center().y() - marker.y()) < 40

@@ -42,6 +42,10 @@ class CriticalOverlay(QtCore.QObject):
         model.changed.connect(self.refresh)
         session.connect("show_critical_points", lambda s, f: self.refresh())
         plot.vb.sigYRangeChanged.connect(lambda *_: self._place_labels())
+        # A TextItem sizes itself to the view's scale when it paints; a label that was laid
+        # out at an early, tiny view scale sits thousands of pixels away, is never painted,
+        # and so never corrects itself. Keep them in step with the view.
+        plot.vb.sigTransformChanged.connect(lambda *_: self._update_label_transforms())
         self._labelled = []
         self.refresh()
 
@@ -60,6 +64,11 @@ class CriticalOverlay(QtCore.QObject):
         for label in self.labels[len(self._labelled):]:
             label.hide()
         self._place_labels()
+        self._update_label_transforms()
+
+    def _update_label_transforms(self) -> None:
+        for label in self.labels[:len(self._labelled)]:
+            label.updateTransform(force=True)
 
     def _place_labels(self) -> None:
         """Minima labelled below their marker, the rest above; flipped where the label would
