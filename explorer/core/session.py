@@ -26,6 +26,8 @@ MAX_TAYLOR_ORDER = 30  # the same bound as explorer.core.calculus (which loads S
 RULES = ("left", "right", "midpoint", "trapezoid", "lower", "upper")  # as explorer.core.integration
 MAX_RIEMANN_N = 10_000
 MC_N_RANGE = (10, 1_000_000)
+CONTOUR_COUNT_RANGE = (2, 60)
+FIELD_DENSITY_RANGE = (5, 60)
 # Each distribution keeps its own parameters, so switching away and back loses nothing.
 DISTRIBUTION_DEFAULTS = {"normal": {"mu": 0.0, "sigma": 1.0},
                          "uniform": {"low": -1.0, "high": 1.0},
@@ -59,6 +61,10 @@ class Session:
     ``show_riemann`` (the sum's boxes and the bounds on the curve) and ``show_accumulation``
     (F(x) under the curve, the area from a to x0 shaded); expectations: ``distribution``,
     ``distribution_parameters`` (per distribution), ``mc_n``, ``mc_seed``.
+
+    Functions of x and y: ``point`` (x, y), ``direction`` (the angle of the unit vector u, in
+    radians), ``xy_range`` ((x0, x1), (y0, y1)), ``contour_count``, ``field_density``, and the
+    options ``log_colors``, ``show_field``, ``field_normalized``, ``show_quadratic_model``.
     """
 
     OPTION_DEFAULTS = {"show_derivative": True, "show_second_derivative": False,
@@ -66,7 +72,8 @@ class Session:
                        "show_taylor": False, "taylor_follows_point": True,
                        "taylor_all_orders": False, "show_critical_points": True,
                        "show_sign_plots": False, "show_riemann": False,
-                       "show_accumulation": False}
+                       "show_accumulation": False, "log_colors": False, "show_field": True,
+                       "field_normalized": True, "show_quadratic_model": False}
     BOOL_FIELDS = tuple(OPTION_DEFAULTS)
 
     def __init__(self, expression: str | None = None, *, parse_now: bool = True):
@@ -94,6 +101,11 @@ class Session:
             k: dict(v) for k, v in DISTRIBUTION_DEFAULTS.items()}
         self.mc_n: int = 10_000
         self.mc_seed: int = 0
+        self.point: tuple[float, float] = (0.5, 0.5)
+        self.direction: float = 0.0
+        self.xy_range: tuple[tuple[float, float], tuple[float, float]] = ((-3.0, 3.0), (-3.0, 3.0))
+        self.contour_count: int = 15
+        self.field_density: int = 20
         for name, value in self.OPTION_DEFAULTS.items():
             setattr(self, name, value)
         self._bound = None  # function with the session's parameter values, cached
@@ -348,6 +360,45 @@ class Session:
             self.mc_seed = seed
             self._changed("mc_seed")
 
+    # -- functions of x and y ---------------------------------------------------------------------
+    def set_point(self, point) -> None:
+        """The point on the landscape of f(x, y)."""
+        point = _pair(point, "point")
+        if point != self.point:
+            self.point = point
+            self._changed("point")
+
+    def set_direction(self, angle: float) -> None:
+        """The direction u = (cos angle, sin angle) of the directional derivative, kept in
+        (-pi, pi]."""
+        angle = _finite(angle, "direction")
+        angle = math.atan2(math.sin(angle), math.cos(angle))
+        if angle != self.direction:
+            self.direction = angle
+            self._changed("direction")
+
+    @property
+    def unit_direction(self) -> tuple[float, float]:
+        return (math.cos(self.direction), math.sin(self.direction))
+
+    def set_xy_range(self, x_range, y_range) -> None:
+        xy = (_interval(x_range, "xy_range.x"), _interval(y_range, "xy_range.y"))
+        if xy != self.xy_range:
+            self.xy_range = xy
+            self._changed("xy_range")
+
+    def set_contour_count(self, count: int) -> None:
+        count = _whole(count, "contour_count", *CONTOUR_COUNT_RANGE)
+        if count != self.contour_count:
+            self.contour_count = count
+            self._changed("contour_count")
+
+    def set_field_density(self, density: int) -> None:
+        density = _whole(density, "field_density", *FIELD_DENSITY_RANGE)
+        if density != self.field_density:
+            self.field_density = density
+            self._changed("field_density")
+
     def set_view_range(self, x_range=None, y_range=None) -> None:
         with self.batch():
             if x_range is not None:
@@ -395,6 +446,11 @@ class Session:
             "distribution_parameters": {k: dict(v) for k, v in self.distribution_parameters.items()},
             "mc_n": self.mc_n,
             "mc_seed": self.mc_seed,
+            "point": list(self.point),
+            "direction": self.direction,
+            "xy_range": [list(self.xy_range[0]), list(self.xy_range[1])],
+            "contour_count": self.contour_count,
+            "field_density": self.field_density,
             **{name: getattr(self, name) for name in self.BOOL_FIELDS},
         }
 
@@ -500,6 +556,19 @@ class Session:
             dist_params[k] = values
         mc_n = _field_whole(data.get("mc_n", 10_000), "mc_n", *MC_N_RANGE)
         mc_seed = _field_whole(data.get("mc_seed", 0), "mc_seed", 0, 2**32 - 1)
+        point = data.get("point", (0.5, 0.5))
+        if not isinstance(point, (list, tuple)) or len(point) != 2:
+            raise SessionError("point", "expected [x, y]")
+        point = tuple(_field_number(v, "point") for v in point)
+        direction = _field_number(data.get("direction", 0.0), "direction")
+        xy_raw = data.get("xy_range", ((-3.0, 3.0), (-3.0, 3.0)))
+        if not isinstance(xy_raw, (list, tuple)) or len(xy_raw) != 2:
+            raise SessionError("xy_range", "expected [[x0, x1], [y0, y1]]")
+        xy_range = (_field_interval(xy_raw[0], "xy_range"), _field_interval(xy_raw[1], "xy_range"))
+        contour_count = _field_whole(data.get("contour_count", 15), "contour_count",
+                                     *CONTOUR_COUNT_RANGE)
+        field_density = _field_whole(data.get("field_density", 20), "field_density",
+                                     *FIELD_DENSITY_RANGE)
         options = {}
         for name in self.BOOL_FIELDS:
             value = data.get(name, self.OPTION_DEFAULTS[name])
@@ -541,6 +610,11 @@ class Session:
                 self._changed("distribution_parameters")
             self.set_mc_n(mc_n)
             self.set_mc_seed(mc_seed)
+            self.set_point(point)
+            self.set_direction(direction)
+            self.set_xy_range(*xy_range)
+            self.set_contour_count(contour_count)
+            self.set_field_density(field_density)
             self.set_view_range(x_range, y_range)
             if y_range is None and self.y_range is not None:
                 self.y_range = None
@@ -553,6 +627,12 @@ def _error_key(error) -> tuple | None:
     if error is None:
         return None
     return (getattr(error, "message", str(error)), getattr(error, "column", None))
+
+
+def _pair(value, name: str) -> tuple[float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"{name}: expected (x, y), got {value!r}")
+    return (_finite(value[0], f"{name}.x"), _finite(value[1], f"{name}.y"))
 
 
 def _whole(value, name: str, low: int, high: int) -> int:

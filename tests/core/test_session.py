@@ -699,3 +699,37 @@ def test_integration_fields_round_trip_and_validate():
     with pytest.raises(ValueError, match="riemann_n"):
         s.set_riemann_n(True)
     assert s.distribution_params == {"mu": 0.0, "sigma": 2.0}  # nothing changed
+
+
+def test_landscape_fields_round_trip_and_validate():
+    s = Session("x^2 + 3y^2")
+    events = []
+    s.connect(None, lambda session, fields: events.append(fields))
+    s.set_point((1.0, -2.0))
+    s.set_direction(3 * math.pi / 2)  # kept in (-pi, pi]
+    assert s.direction == pytest.approx(-math.pi / 2)
+    assert s.unit_direction == pytest.approx((0.0, -1.0), abs=1e-15)
+    s.set_xy_range((-5, 5), (-1, 4))
+    s.set_contour_count(25)
+    s.set_field_density(12)
+    s.set_option("log_colors", True)
+    assert events == [{"point"}, {"direction"}, {"xy_range"}, {"contour_count"},
+                      {"field_density"}, {"log_colors"}]
+    s.set_point([1.0, -2.0])  # equal: nothing
+    assert len(events) == 6
+    data = s.to_dict()
+    copy = Session.from_dict(json.loads(json.dumps(data)))
+    assert copy.to_dict() == data
+    for bad, field in (({"point": [1]}, "point"), ({"point": [0, "y"]}, "point"),
+                       ({"point": [10**400, 0]}, "point"),
+                       ({"xy_range": [[0, 1]]}, "xy_range"), ({"xy_range": [[1, 0], [0, 1]]}, "xy_range"),
+                       ({"contour_count": 1}, "contour_count"), ({"field_density": 61}, "field_density"),
+                       ({"direction": None}, "direction")):
+        with pytest.raises(SessionError) as info:
+            copy.restore({**data, **bad})
+        assert info.value.field == field, bad
+        assert copy.to_dict() == data
+    with pytest.raises(ValueError, match="point"):
+        s.set_point((float("nan"), 0.0))
+    with pytest.raises(ValueError, match="xy_range"):
+        s.set_xy_range((1, 1), (0, 1))
