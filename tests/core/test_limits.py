@@ -50,3 +50,16 @@ def test_long_sums_parse_well_within_the_limit():
     text = "+".join(f"sin({i}x)/{i + 1}" for i in range(1, 40))
     f = parse(text)
     assert len(f.expr.args) == 39
+
+
+def test_a_block_that_ends_in_time_leaves_the_interpreter_as_it_was():
+    # Clearing a never-posted async exception set CPython 3.11's "async exception" flag for
+    # good: every thread then took the interpreter's slow path, and cProfile spun forever.
+    import subprocess
+    import sys
+
+    script = ("import cProfile\nfrom explorer.core.limits import time_limit\n"
+              "with time_limit(5):\n    pass\ncProfile.run('sum(range(10))')\nprint('done')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and "done" in result.stdout
