@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -295,19 +297,39 @@ class CriticalPoint:
 
 
 MAX_DECIDING_ORDER = 8  # highest derivative asked to decide a 1D critical point
+EXACT_TIME_LIMIT = 1.0  # seconds of SymPy for the exact critical points of f(x, y)
+GRID_SAMPLES_2D = 60  # seeds of the numeric search for f(x, y): a 60 x 60 grid
 
 
-def critical_points(f: Function, bounds, samples: int = 4001) -> list[CriticalPoint]:
-    """Critical points of ``f`` inside ``bounds`` (``(a, b)`` or ``((a, b),)`` for f(x)).
+def critical_points(f: Function, bounds=((-3, 3), (-3, 3)),
+                    samples: int | None = None) -> list[CriticalPoint]:
+    """Critical points of ``f`` inside ``bounds``, sorted by position.
 
-    One variable: exact roots of f' from SymPy where it finds them in time, else a numeric
-    search (sign changes of f' refined by Brent's method, and touching zeros found as minima
-    of |f'|). Kind by the first non-vanishing derivative of order n >= 2: even n gives a
-    minimum or maximum by its sign, odd n an inflection, none up to order 8 degenerate.
+    One variable (``bounds`` = ``(a, b)`` or ``((a, b),)``; ``samples`` default 4001):
+    exact roots of f' from SymPy where it finds them in time, else a numeric search (sign
+    changes of f' refined by Brent's method, and touching zeros found as minima of |f'|).
+    Kind by the first non-vanishing derivative of order n >= 2: even n gives a minimum or
+    maximum by its sign, odd n an inflection, none up to order 8 degenerate.
+
+    Two variables (``bounds`` = ``((x0, x1), (y0, y1))``, or one ``(a, b)`` for both):
+    where the gradient's components are polynomials (after dropping factors such as exp(...)
+    that never vanish), the exact real solutions of grad f = 0 from SymPy (Groebner bases
+    and real-root isolation) within ``EXACT_TIME_LIMIT``; otherwise, or when the critical
+    points form curves, a numeric search: seeds on a ``samples`` x ``samples`` grid (default
+    60) where both partial derivatives change sign and where |grad f|^2 has a local minimum,
+    refined by Newton's method on the gradient (vectorised over the seeds) and, where that
+    fails, by ``scipy.optimize.root`` (hybr, Hessian as Jacobian); deduplicated. Kind by the
+    Hessian's eigenvalues (see :func:`explorer.core.multivariate.classify_hessian`): all > 0
+    minimum, all < 0 maximum, both signs saddle, else degenerate. On a curve of critical
+    points (x^2 or (x - y)^2 as functions of x and y) the search returns the points its
+    seeds reach, about one per grid cell along the curve, all degenerate.
     """
+    if len(f.variables) == 2:
+        return _critical_points_2d(f, _box(bounds), GRID_SAMPLES_2D if samples is None
+                                   else int(samples))
     var = _one_variable(f, "critical_points")
     a, b = _interval(bounds)
-    roots = _roots(f.derivative(var, 1), a, b, samples)
+    roots = _roots(f.derivative(var, 1), a, b, 4001 if samples is None else int(samples))
     out = []
     for x in sorted(roots):
         value = float(f(x))
@@ -418,3 +440,270 @@ def _kind_1d(f: Function, x: float) -> str:
                 return "inflection"
             return "minimum" if value > 0 else "maximum"
     return "degenerate"
+
+
+# --------------------------------------------------------------------------------------------
+# Critical points of f(x, y)
+
+
+def _box(bounds) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((x0, x1), (y0, y1))``, or ``(a, b)`` for both axes, as floats with low < high."""
+    values = np.asarray(bounds, dtype=float).reshape(-1)
+    if values.size == 2:
+        values = np.concatenate([values, values])
+    if values.size != 4:
+        raise ValueError("bounds for f(x, y) must be ((x0, x1), (y0, y1))")
+    (x0, x1), (y0, y1) = values.reshape(2, 2).tolist()
+    if not (x0 < x1 and y0 < y1 and np.all(np.isfinite(values))):
+        raise ValueError("bounds must be (low, high) pairs with finite low < high")
+    return (x0, x1), (y0, y1)
+
+
+def _critical_points_2d(f: Function, box, samples: int, exact: bool = True
+                        ) -> list[CriticalPoint]:
+    from .multivariate import classify_hessian
+
+    points = _exact_critical_2d(f, box) if exact else None
+    if points is None:
+        points = _numeric_critical_2d(f, box, samples)
+    (x0, x1), (y0, y1) = box
+    out = []
+    # sorted by (x, y), with x rounded: points on one vertical line, found with round-off
+    # apart, stay together in order of y
+    for p in sorted(points, key=lambda q: (round(q[0], 9), q[1])):
+        if not (x0 <= p[0] <= x1 and y0 <= p[1] <= y1):
+            continue
+        value = float(f(*p))
+        if not np.isfinite(value):
+            continue
+        # The floor matches the one-variable test (a second derivative below 1e-7 * 2! of
+        # max(1, |f|) counts as zero): the Hessian at a numerically found point is off by
+        # round-off times the third derivatives.
+        kind = classify_hessian(f.hessian(p), atol=2e-7 * max(1.0, abs(value)))
+        out.append(CriticalPoint(np.array(p, dtype=float), value, kind))
+    return out
+
+
+def _vanishing_part(g, x, y):
+    """A polynomial with the same real zeros as ``g`` where ``g`` is defined, or None.
+
+    The numerator of ``g`` without factors that never vanish (exp(...), numbers):
+    x exp(-x^2 - y^2) has the partial derivative (1 - 2x^2) exp(-x^2 - y^2).
+    """
+    import sympy as sp
+
+    numerator, _ = sp.fraction(sp.factor_terms(sp.together(g)))
+    if numerator == 0:
+        return sp.S.Zero
+    kept = []
+    for factor in sp.Mul.make_args(sp.factor_terms(numerator)):
+        base, _ = factor.as_base_exp()
+        if factor.is_number or isinstance(base, sp.exp) or base == sp.E:
+            continue
+        kept.append(factor)
+    part = sp.Mul(*kept)
+    if not part.is_polynomial(x, y):
+        return None
+    return sp.expand(part)
+
+
+_EXACT_CACHE: OrderedDict = OrderedDict()  # (expr, variables, parameters) -> solutions
+_EXACT_CACHE_LOCK = threading.Lock()
+_EXACT_CACHE_SIZE = 64
+
+
+def _exact_critical_2d(f: Function, box) -> list[tuple[float, float]] | None:
+    """The exact critical points of f(x, y) inside ``box`` (with 1e-9 of slack for points on
+    its edge), or None when SymPy cannot give them all; see :func:`_exact_solutions_2d`.
+
+    The solutions do not depend on the box and are cached per expression and parameter
+    values: panning the view costs no SymPy work.
+    """
+    key = (f.expr, f.variables, tuple(sorted(f.parameters.items())))
+    with _EXACT_CACHE_LOCK:
+        hit = key in _EXACT_CACHE
+        solutions = _EXACT_CACHE.get(key)
+        if hit:
+            _EXACT_CACHE.move_to_end(key)
+    if not hit:
+        solutions = _exact_solutions_2d(f)
+        with _EXACT_CACHE_LOCK:
+            _EXACT_CACHE[key] = solutions
+            while len(_EXACT_CACHE) > _EXACT_CACHE_SIZE:
+                _EXACT_CACHE.popitem(last=False)
+    if solutions is None:
+        return None
+    (xa, xb), (ya, yb) = box
+    slack_x, slack_y = 1e-9 * (xb - xa), 1e-9 * (yb - ya)
+    return [(min(max(px, xa), xb) + 0.0, min(max(py, ya), yb) + 0.0) for px, py in solutions
+            if xa - slack_x <= px <= xb + slack_x and ya - slack_y <= py <= yb + slack_y]
+
+
+def _exact_solutions_2d(f: Function) -> list[tuple[float, float]] | None:
+    """All real solutions of grad f = 0 when its components are polynomial (up to factors
+    that never vanish) and have finitely many common zeros; None when SymPy cannot tell in
+    ``EXACT_TIME_LIMIT`` seconds, or the critical points form curves.
+
+    ``solve`` itself is slow here (for Himmelblau it looks for radicals of a degree-9
+    polynomial and runs for more than 3 s). Instead: lex Groebner bases in both variable
+    orders give a univariate polynomial in y and one in x; their real roots, isolated
+    exactly and rounded to float, are the candidate coordinates, and a pair is a solution
+    when every polynomial of the system vanishes there to round-off.
+    """
+    import sympy as sp
+
+    x, y = f.symbols
+    values = {sp.Symbol(n, real=True): v for n, v in f.parameters.items()}
+    try:
+        with time_limit(EXACT_TIME_LIMIT):
+            expr = sp.nsimplify(f.expr.subs(values), rational=True)
+            system = []
+            for s in (x, y):
+                part = _vanishing_part(sp.diff(expr, s), x, y)
+                if part is None:
+                    return None
+                if part != 0:
+                    system.append(part)
+            if not system:
+                return None  # constant: every point is critical
+            polys = [sp.Poly(p, x, y) for p in system]
+            coordinates = []
+            for var, order in ((y, (x, y)), (x, (y, x))):
+                basis = sp.groebner(system, *order, order="lex")
+                if any(p.is_number and p != 0 for p in basis.exprs):
+                    return []  # 1 in the ideal: no common zero at all
+                if not basis.is_zero_dimensional:
+                    return None  # curves of critical points
+                # in a zero-dimensional ideal, the lex basis ends with a polynomial in `var`
+                last = basis.exprs[-1]
+                if not last.free_symbols <= {var}:
+                    return None
+                roots = {float(r.evalf(30)) for r in sp.real_roots(sp.Poly(last, var))}
+                coordinates.append(sorted(roots))
+    except (TimeLimitExceeded, NotImplementedError, TypeError, ValueError,
+            sp.polys.polyerrors.BasePolynomialError):
+        return None
+    ys, xs = coordinates
+    return [(px, py) for px in xs for py in ys if all(_vanishes(p, px, py) for p in polys)]
+
+
+def _vanishes(poly, px: float, py: float) -> bool:
+    """Whether a polynomial is zero at (px, py) up to the round-off of summing its terms."""
+    terms = np.array([float(c) * px**i * py**j for (i, j), c in poly.terms()])
+    return bool(abs(terms.sum()) <= 1e-9 * np.abs(terms).sum())
+
+
+def _numeric_critical_2d(f: Function, box, samples: int) -> list[tuple[float, float]]:
+    """Critical points of f(x, y) in ``box`` by a numeric search (see :func:`critical_points`).
+
+    Seeds are refined first by Newton's method on the gradient, vectorised over all seeds at
+    once (a few NumPy calls per iteration instead of a SciPy call per seed: Rastrigin has
+    ~900 seeds); seeds where Newton fails (a singular Hessian, a jump out of the box, no
+    convergence) go to ``scipy.optimize.root`` (hybr, the Hessian as Jacobian), which is
+    slower but keeps to the neighbourhood of its start.
+    """
+    from scipy.optimize import root
+
+    vx, vy = f.variables
+    fx, fy = f.diff(vx), f.diff(vy)
+    fxx, fxy, fyy = f.diff(vx, vx), f.diff(vx, vy), f.diff(vy, vy)
+    (xa, xb), (ya, yb) = box
+    n = max(int(samples), 3)
+    xs, ys = np.linspace(xa, xb, n), np.linspace(ya, yb, n)
+    X, Y = np.meshgrid(xs, ys)
+
+    def grad(x, y):
+        return (np.broadcast_to(fx(x, y), np.shape(x)), np.broadcast_to(fy(x, y), np.shape(x)))
+
+    gx, gy = grad(X, Y)
+
+    def straddles(g):
+        corners = np.stack([g[:-1, :-1], g[1:, :-1], g[:-1, 1:], g[1:, 1:]])
+        with np.errstate(invalid="ignore"):
+            return (corners.min(axis=0) <= 0) & (corners.max(axis=0) >= 0)
+
+    # Seeds: cells where both partial derivatives change sign (or touch zero) ...
+    cells = straddles(gx) & straddles(gy)
+    i, j = np.nonzero(cells)
+    seed_x = [(xs[j] + xs[j + 1]) / 2]
+    seed_y = [(ys[i] + ys[i + 1]) / 2]
+    # ... and grid points where |grad|^2 has a local minimum outside those cells (a gradient
+    # component that touches zero without changing sign, as 3x^2 at x = 0)
+    m = gx**2 + gy**2
+    m = np.where(np.isfinite(m), m, np.inf)
+    padded = np.pad(m, 1, constant_values=np.inf)
+    minimum = np.isfinite(m)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                minimum &= m <= padded[1 + di:1 + di + n, 1 + dj:1 + dj + n]
+    near = np.zeros((n, n), dtype=bool)
+    near[:-1, :-1] |= cells
+    near[1:, :-1] |= cells
+    near[:-1, 1:] |= cells
+    near[1:, 1:] |= cells
+    i, j = np.nonzero(minimum & ~near)
+    seed_x.append(xs[j])
+    seed_y.append(ys[i])
+    seeds = np.column_stack([np.concatenate(seed_x), np.concatenate(seed_y)])
+
+    finite = m[np.isfinite(m)]
+    scale = max(1.0, float(np.sqrt(np.median(finite)))) if finite.size else 1.0
+    accept = 1e-8 * scale  # |grad| at an accepted point
+    span = max(xb - xa, yb - ya)
+
+    # Newton, all seeds at once
+    P = seeds.copy()
+    active = np.ones(len(P), dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            idx = np.flatnonzero(active)
+            if not idx.size:
+                break
+            x, y = P[idx, 0], P[idx, 1]
+            g1, g2 = grad(x, y)
+            a, b, d = (np.broadcast_to(h(x, y), x.shape) for h in (fxx, fxy, fyy))
+            det = a * d - b * b
+            dx = (d * g1 - b * g2) / det
+            dy = (a * g2 - b * g1) / det
+            ok = np.isfinite(dx) & np.isfinite(dy) & (np.hypot(dx, dy) < 2 * span)
+            P[idx[ok], 0] -= dx[ok]
+            P[idx[ok], 1] -= dy[ok]
+            P[idx[~ok]] = np.nan
+            done = ~ok | (np.hypot(dx, dy) <= 1e-15 * (span + np.hypot(x, y)))
+            active[idx[done]] = False
+        g1, g2 = grad(P[:, 0], P[:, 1])
+        residual = np.hypot(g1, g2)
+    converged = (residual <= accept) & (P[:, 0] >= xa - span) & (P[:, 0] <= xb + span) \
+        & (P[:, 1] >= ya - span) & (P[:, 1] <= yb + span)
+    found = list(P[converged])
+    residuals = list(residual[converged])
+
+    # hybr for the rest, from their seeds
+    def gradient(p):
+        return np.array([fx(p[0], p[1]), fy(p[0], p[1])], dtype=float)
+
+    def hessian(p):
+        h = float(fxy(p[0], p[1]))
+        return np.array([[fxx(p[0], p[1]), h], [h, fyy(p[0], p[1])]], dtype=float)
+
+    with np.errstate(all="ignore"):
+        for seed in seeds[~converged]:
+            try:
+                res = root(gradient, seed, jac=hessian, method="hybr",
+                           options={"xtol": 1e-13, "maxfev": 100})
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+            p = res.x
+            r = float(np.hypot(*gradient(p)))
+            if np.all(np.isfinite(p)) and r <= accept:
+                found.append(p)
+                residuals.append(r)
+    # one point per critical point: the best-converged of those within tol of each other
+    tol = 1e-6 * span
+    kept = np.empty((0, 2))
+    for k in np.argsort(residuals, kind="stable"):
+        p = found[k]
+        if not np.any(np.max(np.abs(kept - p), axis=1) <= tol):
+            kept = np.vstack([kept, p])
+    return [(float(p[0]) + 0.0, float(p[1]) + 0.0) for p in kept]  # + 0.0: no -0.0
