@@ -11,10 +11,14 @@ from .bindings import Throttle, format_number
 from .critical_model import CriticalModel
 from .expectation_model import ExpectationModel
 from .integration_model import IntegrationModel
+from .jacobian_model import JacobianModel
+from .landscape_model import LandscapeModel
 from .panels.critical_panel import CriticalPanel
 from .panels.expectation_panel import ExpectationPanel
 from .panels.function_panel import FunctionPanel
 from .panels.integral_panel import IntegralPanel
+from .panels.jacobian_panel import JacobianPanel
+from .panels.landscape_panel import LandscapePanel
 from .panels.parameters_panel import ParametersPanel
 from .panels.point_panel import PointPanel
 from .panels.quotient_panel import QuotientPanel
@@ -61,6 +65,15 @@ def _prepare(text: str):
     return text, function, None
 
 
+def _scrolling(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """A tall panel in a scroll area: its dock then does not force the window's height."""
+    area = QtWidgets.QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    return area
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """The explorer's window. ``settings`` is injected so tests never touch the user's."""
 
@@ -83,6 +96,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.expectation_model = ExpectationModel(self.session, self.analysis_worker,
                                                   self.sampling_worker, self)
         self.integration_model = IntegrationModel(self.session, self.analysis_worker, self)
+        self.landscape_model = LandscapeModel(self.session, self.analysis_worker, self)
+        self.jacobian_model = JacobianModel(self)  # its own state, not the Session's (yet)
         self._saved_session = self._read_saved_session() if restore and expression is None else None
         if self._saved_session and isinstance(self._saved_session.get("expression"), str):
             self.session.expression = self._saved_session["expression"]
@@ -108,6 +123,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.critical_panel = CriticalPanel(self.session, self.critical_model)
         self.expectation_panel = ExpectationPanel(self.session, self.expectation_model)
         self.integral_panel = IntegralPanel(self.session, self.integration_model)
+        self.landscape_panel = LandscapePanel(self.session, self.landscape_model)
+        self.landscape_view = self.cross_section_view = None
+        self.cross_section_holder = QtWidgets.QStackedWidget()
+        self.cross_section_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.surface_view = None
+        self.surface_holder = QtWidgets.QStackedWidget()
+        self.surface_holder.addWidget(QtWidgets.QLabel("Loading the surface…"))
         # plots built once pyqtgraph has loaded
         self.error_view = self.taylor_error_view = None
         self.taylor_overlay = self.critical_overlay = self.integral_overlay = None
@@ -122,6 +144,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.taylor_error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
         self.convergence_holder = QtWidgets.QStackedWidget()
         self.convergence_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.jacobian_panel = JacobianPanel(self.jacobian_model)
+        self.jacobian_view = None
+        self.jacobian_holder = QtWidgets.QStackedWidget()
+        self.jacobian_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         for key, title, widget, area in (
                 ("function", "Function", self.function_panel, "left"),
@@ -135,7 +161,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("taylor", "Taylor polynomial", self.taylor_panel, "right"),
                 ("taylor_error", "Taylor error |f − Tₙ|", self.taylor_error_holder, "right"),
                 ("integral", "Integral", self.integral_panel, "right"),
-                ("convergence", "Convergence of the sums", self.convergence_holder, "right")):
+                ("convergence", "Convergence of the sums", self.convergence_holder, "right"),
+                ("landscape", "Landscape f(x, y)", _scrolling(self.landscape_panel), "right"),
+                ("cross_section", "Cross-section along u", self.cross_section_holder, "right"),
+                ("surface", "Surface 3D", self.surface_holder, "right"),
+                ("jacobian", "Jacobian map", _scrolling(self.jacobian_panel), "right"),
+                ("jacobian_view", "Map and its Jacobian", self.jacobian_holder, "bottom")):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
             dock.setWidget(widget)
@@ -147,6 +178,10 @@ class MainWindow(QtWidgets.QMainWindow):
                     "bottom": QtCore.Qt.DockWidgetArea.BottomDockWidgetArea}[area]
             self.addDockWidget(side, dock)
             self.docks[key] = dock
+        # The Jacobian lab's docks hidden at once: shown, the window's minimum height would
+        # count its panel stacked on the right (as the docks are until tabbed).
+        for key in ("jacobian", "jacobian_view"):
+            self.docks[key].hide()
         # The difference quotient sits under the plot, its panel beside its error plot: the
         # plot keeps its width, and h's log axis gets a wide strip.
         self.splitDockWidget(self.docks["quotient"], self.docks["error"],
@@ -167,6 +202,17 @@ class MainWindow(QtWidgets.QMainWindow):
         # The integration lab shares the right side with the Taylor lab, one tab each.
         self.tabifyDockWidget(self.docks["taylor"], self.docks["integral"])
         self.tabifyDockWidget(self.docks["taylor_error"], self.docks["convergence"])
+        # ... and with the landscape of f(x, y), which opens by itself for such a function
+        self.tabifyDockWidget(self.docks["taylor"], self.docks["landscape"])
+        self.tabifyDockWidget(self.docks["taylor_error"], self.docks["cross_section"])
+        self.tabifyDockWidget(self.docks["cross_section"], self.docks["surface"])
+        # The Jacobian lab (View > Jacobian of a map, Ctrl+J): its panel a tab beside the
+        # landscape's, its two plots beside Monte Carlo's under the plot (hidden since built).
+        self.tabifyDockWidget(self.docks["landscape"], self.docks["jacobian"])
+        self.tabifyDockWidget(self.docks["monte_carlo"], self.docks["jacobian_view"])
+        surface_action = self.docks["surface"].toggleViewAction()
+        surface_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+D"))
+        surface_action.triggered.connect(lambda on: on and self.docks["surface"].raise_())
         self.resizeDocks([self.docks["function"]], [360], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["taylor"]], [380], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["taylor"], self.docks["taylor_error"]], [430, 300],
@@ -178,7 +224,8 @@ class MainWindow(QtWidgets.QMainWindow):
                          [200, 190, 330], QtCore.Qt.Orientation.Vertical)
         # The difference-quotient lab opens from the View menu (or its checkbox): shown, it
         # costs ~10 ms a drag frame, which the default view should not pay.
-        for key in ("quotient", "error", "taylor", "taylor_error", "integral", "convergence"):
+        for key in ("quotient", "error", "taylor", "taylor_error", "integral", "convergence",
+                    "landscape", "cross_section", "surface"):
             self.docks[key].hide()
         # Expectations and Monte Carlo are computed only while their docks are on screen.
         self._expectation_shown = {"expectation": False, "monte_carlo": False}
@@ -203,6 +250,7 @@ class MainWindow(QtWidgets.QMainWindow):
                        self.sampling_worker, self.expectation_model, self.integration_model.numeric,
                        self.integration_model.quick):
             source.busy_changed.connect(self._show_busy)
+        self.session.connect("function", lambda s, f: self._show_landscape_or_curve())
         # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
         # never competes with the redraw a keystroke causes.
         self._typeset_timer = QtCore.QTimer(self, singleShot=True, interval=150)
@@ -255,6 +303,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.taylor_overlay = TaylorOverlay(self.curve_view, self.taylor_model, self.session)
         self.critical_overlay = CriticalOverlay(self.curve_view, self.critical_model, self.session)
         self.integral_overlay = IntegralOverlay(self.curve_view, self.integration_model, self.session)
+        from .views.landscape_view import LandscapeView
+
+        self.landscape_view = LandscapeView(self.session, self.landscape_model)
+        self.central.addWidget(self.landscape_view)
         # f' and f'' go under the curve, on its x axis (View > Sign plots)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.setObjectName("curveSplitter")
@@ -262,6 +314,7 @@ class MainWindow(QtWidgets.QMainWindow):
         splitter.addWidget(self.curve_view)
         self.central.addWidget(splitter)
         self.central.setCurrentWidget(splitter)
+        self.curve_splitter = splitter
         # The plots of the labs are built after the curve is on screen: four more plot
         # widgets cost ~0.1 s that the first curve need not wait for.
         QtCore.QTimer.singleShot(0, lambda: self._build_lab_views(splitter))
@@ -290,9 +343,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self.taylor_error_view = TaylorErrorView(self.session, self.taylor_model)
         self.taylor_error_holder.addWidget(self.taylor_error_view)
         self.taylor_error_holder.setCurrentWidget(self.taylor_error_view)
+        from .views.cross_section_view import CrossSectionView
+
+        self.cross_section_view = CrossSectionView(self.session, self.landscape_model)
+        self.cross_section_holder.addWidget(self.cross_section_view)
+        self.cross_section_holder.setCurrentWidget(self.cross_section_view)
+        # The 3D surface (View > Surface 3D): OpenGL, so only where a display has it; it
+        # redraws only while its dock is shown.
+        from .views.surface_view import SurfaceView
+
+        self.surface_view = SurfaceView(self.session)
+        self.surface_holder.addWidget(self.surface_view)
+        self.surface_holder.setCurrentWidget(self.surface_view)
+        self._show_landscape_or_curve()
         self.convergence_view = ConvergenceView(self.session, self.integration_model)
         self.convergence_holder.addWidget(self.convergence_view)
         self.convergence_holder.setCurrentWidget(self.convergence_view)
+        from .views.jacobian_view import JacobianView
+
+        self.jacobian_view = JacobianView(self.jacobian_model)
+        self.jacobian_holder.addWidget(self.jacobian_view)
+        self.jacobian_holder.setCurrentWidget(self.jacobian_view)
         self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
         self.accumulation_view = AccumulationView(self.session, self.integration_model)
         for view in (*self.sign_views, self.accumulation_view):
@@ -353,6 +424,14 @@ class MainWindow(QtWidgets.QMainWindow):
         lab.setShortcut(QtGui.QKeySequence("Ctrl+9"))
         lab.toggled.connect(self._show_expectation_lab)
         self.expectation_action = lab
+        jacobian = view.addAction("Jacobian of a map (u, v)")
+        jacobian.setObjectName("jacobianAction")
+        jacobian.setCheckable(True)
+        jacobian.setShortcut(QtGui.QKeySequence("Ctrl+J"))
+        jacobian.toggled.connect(self._show_jacobian_lab)
+        self.jacobian_action = jacobian
+        # closed by its title bar's button: the action follows
+        self.docks["jacobian"].toggleViewAction().toggled.connect(self._sync_jacobian_action)
         view.addSeparator()
         fit = view.addAction("Fit curve vertically")
         fit.setShortcut(QtGui.QKeySequence("Ctrl+0"))
@@ -401,6 +480,28 @@ class MainWindow(QtWidgets.QMainWindow):
                              QtCore.Qt.Orientation.Horizontal)
             self.resizeDocks([docks[0]], [330], QtCore.Qt.Orientation.Vertical)
 
+    def _show_jacobian_lab(self, shown: bool) -> None:
+        """View > Jacobian of a map: its panel and its plots shown and raised, or hidden."""
+        docks = [self.docks["jacobian"], self.docks["jacobian_view"]]
+        if not shown:
+            for dock in docks:
+                dock.hide()
+            return
+        opening = not docks[1].isVisible()
+        for dock in docks:
+            dock.show()
+            dock.raise_()
+        if opening:  # sizes given while hidden do not stick: the two plots get the height
+            self.resizeDocks([docks[1]], [max(340, self.height() * 2 // 5)],
+                             QtCore.Qt.Orientation.Vertical)
+
+    def _sync_jacobian_action(self, shown: bool) -> None:
+        action = getattr(self, "jacobian_action", None)
+        if action is not None and action.isChecked() != shown:
+            action.blockSignals(True)
+            action.setChecked(shown)
+            action.blockSignals(False)
+
     def _expectation_visibility(self, key: str, shown: bool) -> None:
         import shiboken6
 
@@ -418,6 +519,22 @@ class MainWindow(QtWidgets.QMainWindow):
             self.expectation_action.blockSignals(True)
             self.expectation_action.setChecked(docks_open)
             self.expectation_action.blockSignals(False)
+
+    def _show_landscape_or_curve(self) -> None:
+        """A function of x and y is drawn as a landscape (its panel and cross-section open
+        beside it); a function of x as a curve."""
+        if self.landscape_view is None:
+            return
+        f = self.session.function
+        two = f is not None and len(f.variables) == 2
+        target = self.landscape_view if two else self.curve_splitter
+        if self.central.currentWidget() is target:
+            return
+        self.central.setCurrentWidget(target)
+        if two:
+            for key in ("landscape", "cross_section"):
+                self.docks[key].show()
+                self.docks[key].raise_()
 
     def _open_integral(self) -> None:
         for key in ("integral", "convergence"):
@@ -510,7 +627,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 or self.loader.is_busy() or self._typeset_timer.isActive()
                 or self.sampling_worker.is_busy() or self.expectation_model.is_busy()
                 or self.analysis_worker.is_busy() or self.critical_model.is_busy()
-                or self.integration_model.is_busy()
+                or self.integration_model.is_busy() or self.landscape_model.is_busy()
                 or Throttle.pending())
 
     # -- layout and settings -----------------------------------------------------------------------

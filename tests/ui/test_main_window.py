@@ -55,7 +55,8 @@ def test_view_menu_toggles_docks(make_window, qtbot):
     assert {d.objectName() for d in window.docks.values()} == {
         "functionDock", "pointDock", "parametersDock", "criticalDock", "quotientDock",
         "errorDock", "taylorDock", "taylor_errorDock", "integralDock", "convergenceDock",
-        "expectationDock", "monte_carloDock"}
+        "expectationDock", "monte_carloDock", "landscapeDock", "cross_sectionDock", "surfaceDock",
+        "jacobianDock", "jacobian_viewDock"}
 
 
 def test_function_and_derivative_typeset(make_window, qtbot, ui):

@@ -30,6 +30,9 @@ def underline(edit: QtWidgets.QLineEdit, start: int, length: int) -> None:
     QtCore.QCoreApplication.sendEvent(edit, QtGui.QInputMethodEvent("", attrs))
 
 
+LOG_COLOURED: set[str] = set()  # landscape presets drawn with log colours
+
+
 class FunctionPanel(QtWidgets.QWidget):
     """Type f; the error (if any) is underlined at its column and explained."""
 
@@ -123,7 +126,37 @@ class FunctionPanel(QtWidgets.QWidget):
                 action.setData(preset["expression"])
                 self.preset_actions.append(action)
                 action.triggered.connect(lambda _=False, e=preset["expression"]: self.choose(e))
+        # Landscapes of f(x, y), each with its range: filled when first opened (the core's
+        # list loads NumPy, which start-up need not wait for)
+        self.landscape_menu = menu.addMenu("Landscapes f(x, y)")
+        self.landscape_menu.setObjectName("landscapeMenu")
+        self.landscape_actions: list[QtGui.QAction] = []
+        self.landscape_menu.aboutToShow.connect(self._fill_landscapes)
         return menu
+
+    def _fill_landscapes(self) -> None:
+        if self.landscape_actions:
+            return
+        from ...core.multivariate import LANDSCAPES
+
+        LOG_COLOURED.update(LANDSCAPES[name][0] for name in ("Rosenbrock", "Himmelblau", "Beale")
+                            if name in LANDSCAPES)
+
+        for name, (expression, (x_range, y_range)) in LANDSCAPES.items():
+            action = self.landscape_menu.addAction(f"{name}    {expression}")
+            action.setData(expression)
+            action.triggered.connect(
+                lambda _=False, e=expression, xr=x_range, yr=y_range: self.choose_landscape(e, xr, yr))
+            self.landscape_actions.append(action)
+
+    def choose_landscape(self, expression: str, x_range, y_range) -> None:
+        """A landscape preset: its range and colouring first, then its expression as if
+        typed. Valleys whose walls rise to thousands get log colours, or their floor, where
+        the minima are, is one flat colour."""
+        with self.session.batch():
+            self.session.set_xy_range(x_range, y_range)
+            self.session.set_option("log_colors", expression in LOG_COLOURED)
+        self.choose(expression)
 
     def choose(self, expression: str) -> None:
         """Put ``expression`` in the field as if typed (presets use this)."""

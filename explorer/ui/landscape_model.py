@@ -1,0 +1,120 @@
+"""LandscapeModel: the sampled landscape of f(x, y) over the view (grid, contour levels and
+lines, gradient field) and its critical points, shared by the landscape's views.
+
+The grid, contours and field are NumPy and contourpy work of ~10-20 ms, redone when f, its
+parameters, the range or the settings change; the point's drag reuses them. Critical points
+(SymPy's solve within a time limit, a numeric search otherwise) come from the analysis worker.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from ..core.session import Session
+from .worker import Worker
+
+GRID = 400  # samples a side: contours smooth at any window size
+DRAG_GRID = 160  # while a slider or a pan is moving; the full grid follows when it pauses
+REFINE_MS = 150
+HIGHLIGHT_GRID = 160  # the contour through the point is re-traced per drag frame on this grid
+
+
+class LandscapeModel(QtCore.QObject):
+    """``changed`` when the sampled landscape is new; ``critical_changed`` when the critical
+    points arrive. Attributes: ``grid``, ``levels``, ``lines`` (level, xs, ys), ``field``
+    (X, Y, U, V), ``critical`` (list of CriticalPoint), ``error``."""
+
+    changed = QtCore.Signal()
+    critical_changed = QtCore.Signal()
+
+    def __init__(self, session: Session, worker: Worker, parent=None):
+        super().__init__(parent)
+        self.session, self.worker = session, worker
+        self.grid = self.coarse = None
+        self.levels = None
+        self.lines: list = []
+        self.field = None
+        self.critical: list = []
+        self.critical_for = None
+        self.error: str | None = None
+        self._key = None
+        self._pause = QtCore.QTimer(self, singleShot=True, interval=200)
+        self._pause.timeout.connect(self._request_critical)
+        # A parameter slider or a pan changes the landscape many times a second: each change
+        # is drawn at once on a coarse grid, the full grid follows when the hand pauses.
+        self._refine = QtCore.QTimer(self, singleShot=True, interval=REFINE_MS)
+        self._refine.timeout.connect(self.update)
+        session.connect(("function", "contour_count", "log_colors", "field_density",
+                         "show_field", "field_normalized"), lambda s, f: self.update())
+        session.connect(("parameters", "xy_range"), lambda s, f: self._update_moving())
+        session.connect(("function", "parameters", "xy_range"), lambda s, f: self._pause.start())
+
+    @property
+    def f2(self):
+        """The session's function when it has two variables, else None."""
+        f = self.session.f
+        return f if f is not None and len(f.variables) == 2 else None
+
+    def is_busy(self) -> bool:
+        return self._pause.isActive() or self._refine.isActive()
+
+    def _update_moving(self) -> None:
+        self.update(DRAG_GRID)
+        self._refine.start()
+
+    def update(self, size: int = GRID) -> None:
+        """Sample f over the session's range on a ``size`` x ``size`` grid (no-op when nothing
+        it depends on changed)."""
+        s = self.session
+        f = self.f2
+        key = (f, s.xy_range, s.contour_count, s.log_colors, s.field_density, s.show_field,
+               s.field_normalized, size)
+        if key == self._key:
+            return
+        self._key = key
+        if f is None:
+            self.grid = self.coarse = self.levels = self.field = None
+            self.lines = []
+            self.changed.emit()
+            return
+        from ..core.multivariate import contour_levels, contour_lines, evaluate_grid, gradient_field
+
+        (x0, x1), (y0, y1) = s.xy_range
+        self.grid = evaluate_grid(f, (x0, x1), (y0, y1), size, size)
+        self.coarse = (self.grid if size <= HIGHLIGHT_GRID else
+                       evaluate_grid(f, (x0, x1), (y0, y1), HIGHLIGHT_GRID, HIGHLIGHT_GRID))
+        finite = self.grid.z[self.grid.z == self.grid.z]
+        if finite.size == 0:
+            self.error = "f is undefined everywhere in view"
+            self.levels, self.lines = None, []
+        else:
+            self.error = None
+            self.levels = contour_levels(self.grid.z, s.contour_count, log=s.log_colors)
+            self.lines = contour_lines(self.grid, self.levels)
+        self.field = (gradient_field(f, (x0, x1), (y0, y1), s.field_density)
+                      if s.show_field else None)
+        self.changed.emit()
+
+    # -- critical points (off the GUI thread) ----------------------------------------------------
+    def _request_critical(self) -> None:
+        f = self.f2
+        if f is None:
+            self.critical, self.critical_for = [], None
+            self.critical_changed.emit()
+            return
+        bounds = tuple(self.session.xy_range)
+        from ..core.calculus import critical_points
+
+        self.worker.submit("critical-2d", lambda: (f, bounds, critical_points(f, bounds)),
+                           self._critical_ready, self._critical_failed)
+
+    def _critical_ready(self, result) -> None:
+        f, bounds, points = result
+        if f is not self.f2:
+            return
+        self.critical, self.critical_for = points, bounds
+        self.critical_changed.emit()
+
+    def _critical_failed(self, exc: BaseException) -> None:
+        self.critical, self.critical_for = [], None
+        self.critical_changed.emit()

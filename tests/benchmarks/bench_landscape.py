@@ -1,0 +1,143 @@
+"""The landscape of f(x, y): (a) dragging the point (contours unchanged): mouse move ->
+gradient, direction, contour through the point, eigen-axes, read-outs -> painted; (b) a
+parameter changed (as a slider drag does): a 400x400 grid re-evaluated, 15 levels re-contoured,
+the gradient field redrawn -> painted.
+
+Reference in the same process: matplotlib (Agg) contourf + contour + draw of the same grid
+and levels, per frame.
+
+    python tests/benchmarks/bench_landscape.py [--frames 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import _common  # noqa: F401  (sets the platform and the import path)
+import numpy as np
+from _common import PaintCounter, row, summary, wait
+from bench_drag import mouse
+from PySide6 import QtCore, QtWidgets
+
+TEXT = "(x^2 + y - a)^2 + (x + y^2 - 7)^2"  # Himmelblau, with a = 11
+
+
+def make_window(app):
+    import pyqtgraph as pg
+
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.theme import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    pg.setConfigOptions(mouseRateLimit=-1)  # measure every move (see bench_drag)
+    settings = QtCore.QSettings(QtCore.QTemporaryDir().path() + "/b.ini", QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, expression=TEXT, restore=False)
+    window.resize(1200, 800)
+    window.show()
+    wait(app, lambda: window.landscape_view is not None and window.landscape_model.f2 is not None
+         and not window.is_busy())
+    window.session.set_parameter("a", 11.0)
+    window.session.set_xy_range((-5, 5), (-5, 5))
+    wait(app, lambda: not window.is_busy())
+    return window
+
+
+def painted(app, counter, before):
+    spin = 0
+    while counter.count == before:
+        app.processEvents()
+        spin += 1
+        if spin > 100000:
+            raise RuntimeError("the frame was never painted")
+
+
+def bench_point(app, frames: int) -> list[float]:
+    window = make_window(app)
+    view = window.landscape_view
+    viewport = view.viewport()
+    counter = PaintCounter()
+    viewport.installEventFilter(counter)
+    start = QtCore.QPointF(view.mapFromScene(view.scene_pos(*window.session.point)))
+    left = QtCore.Qt.MouseButton.LeftButton
+    mouse(viewport, "move", start, QtCore.Qt.MouseButton.NoButton)
+    mouse(viewport, "press", start, left)
+    start = QtCore.QPointF(start.x() + 20, start.y())  # past Qt's drag distance
+    mouse(viewport, "move", start, left)
+    app.processEvents()
+    times = []
+    for i in range(frames):
+        angle = 2 * np.pi * (i + 1) / frames  # every frame moves (i = 0 is not the start)
+        target = QtCore.QPointF(start.x() + 120 * np.cos(angle) - 120, start.y() + 120 * np.sin(angle))
+        before = counter.count
+        t0 = time.perf_counter()
+        mouse(viewport, "move", target, left)
+        app.processEvents()
+        painted(app, counter, before)
+        times.append((time.perf_counter() - t0) * 1e3)
+    mouse(viewport, "release", target, QtCore.Qt.MouseButton.NoButton)
+    window.close()
+    return times[10:]
+
+
+def bench_parameter(app, frames: int) -> list[float]:
+    window = make_window(app)
+    view = window.landscape_view
+    counter = PaintCounter()
+    view.viewport().installEventFilter(counter)
+    times = []
+    for i in range(frames):
+        before = counter.count
+        t0 = time.perf_counter()
+        window.session.set_parameter("a", 11.0 + 3 * np.sin(i / 7))  # what a slider move does
+        app.processEvents()
+        painted(app, counter, before)
+        times.append((time.perf_counter() - t0) * 1e3)
+    window.close()
+    return times[5:]
+
+
+def bench_matplotlib(frames: int) -> list[float]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    xs = np.linspace(-5, 5, 400)
+    X, Y = np.meshgrid(xs, xs)
+    fig = Figure(figsize=(12, 8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    times = []
+    for i in range(frames):
+        t0 = time.perf_counter()
+        a = 11.0 + 3 * np.sin(i / 7)
+        Z = (X**2 + Y - a) ** 2 + (X + Y**2 - 7) ** 2
+        ax.clear()
+        levels = np.linspace(Z.min(), Z.max(), 15)
+        ax.contourf(X, Y, Z, levels=levels, cmap="viridis")
+        ax.contour(X, Y, Z, levels=levels, colors="white", linewidths=0.8)
+        fig.canvas.draw()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return times[2:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=200)
+    args = parser.parse_args()
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    point = summary(bench_point(app, args.frames))
+    parameter = summary(bench_parameter(app, max(40, args.frames // 4)))
+    ref = summary(bench_matplotlib(max(12, args.frames // 15)))
+    print(f"platform: {QtWidgets.QApplication.platformName()}")
+    print(row("drag the point on the landscape", point, "target <= 4 ms"))
+    print(row("parameter change: 400x400, 15 levels, field", parameter, "target <= 25 ms"))
+    print(row("matplotlib contourf + contour + draw", ref))
+    print(f"{'speed-up over matplotlib (median)':<46} {ref['median'] / parameter['median']:8.1f}x"
+          "   target >= 3x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The landscape of f(x, y) from the app: presets, the point and the direction dragged with real
+events, and what is drawn checked against SymPy and finite differences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from PySide6 import QtCore
+
+HIMMELBLAU = "(x^2+y-11)^2+(x+y^2-7)^2"
+
+
+def sympy_gradient(text, point):
+    x, y = sp.symbols("x y")
+    expr = sp.sympify(text.replace("^", "**"), locals={"x": x, "y": y})
+    return np.array([float(sp.diff(expr, v).subs({x: point[0], y: point[1]})) for v in (x, y)])
+
+
+def to_widget(view, x, y):
+    return QtCore.QPointF(view.mapFromScene(view.scene_pos(x, y)))
+
+
+def open_landscape(window, qtbot, name):
+    panel = window.function_panel
+    panel._fill_landscapes()  # what opening the submenu does
+    action = next(a for a in panel.landscape_actions if a.text().startswith(name))
+    action.trigger()
+    qtbot.waitUntil(lambda: window.landscape_model.f2 is not None, timeout=20000)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=30000)
+    return action.data()
+
+
+def test_himmelblau_preset_draws_the_landscape_and_its_critical_points(make_window, qtbot):
+    window = make_window(expression="sin(x)", restore=False)
+    open_landscape(window, qtbot, "Himmelblau")
+    s = window.session
+    assert s.xy_range[0][0] <= -5 and s.xy_range[0][1] >= 5  # the preset's range (aspect 1)
+    assert window.central.currentWidget() is window.landscape_view
+    assert window.docks["landscape"].isVisible() and window.docks["cross_section"].isVisible()
+    kinds = sorted(p.kind for p in window.landscape_model.critical
+                   if all(-5 <= c <= 5 for c in p.point))
+    assert kinds.count("minimum") == 4 and kinds.count("maximum") == 1 and kinds.count("saddle") == 4
+    xs, _ = window.landscape_view.markers.getData()
+    assert len(xs) == len(window.landscape_model.critical)
+    assert "4 minima" in window.landscape_panel.status.text()
+    # every drawn contour vertex lies on one of the levels (linear interpolation on the grid)
+    f = window.landscape_model.f2
+    cx, cy = window.landscape_view.contours.getData()
+    finite = np.isfinite(cx)
+    values = f(cx[finite], cy[finite])
+    levels = window.landscape_model.levels
+    nearest = levels[np.argmin(np.abs(values[:, None] - levels[None, :]), axis=1)]
+    span = levels[-1] - levels[0]
+    assert np.max(np.abs(values - nearest)) < 0.01 * span
+    # back to a function of x: the curve returns
+    window.function_panel.choose("sin(x)")
+    qtbot.waitUntil(lambda: window.central.currentWidget() is window.curve_splitter, timeout=20000)
+
+
+def test_dragging_the_point_and_the_direction(make_window, qtbot, ui):
+    window = make_window(expression="sin(x)", restore=False)
+    text = open_landscape(window, qtbot, "Himmelblau")
+    s = window.session
+    view = window.landscape_view
+    viewport = view.viewport()
+    s.set_direction(0.0)
+    ui.drag(viewport, to_widget(view, *s.point), to_widget(view, 1.0, -1.5))
+    px, py = s.point
+    assert (px, py) == pytest.approx((1.0, -1.5), abs=0.05)  # a pixel is ~0.02 here
+    ui.wait_idle(window)
+    grad = sympy_gradient(text, (px, py))
+    tip = np.array(view.gradient_tip()) - (px, py)
+    np.testing.assert_allclose(tip / np.linalg.norm(tip), grad / np.linalg.norm(grad), atol=1e-9)
+    shown = window.landscape_panel.values["gradient"].text()
+    assert f"{grad[0]:.4g}"[:4].replace("-", "−") in shown
+    # the contour through the point: f equals f(p) along it (traced on a coarse grid)
+    f = window.landscape_model.f2
+    hx, hy = view.highlight.getData()
+    finite = np.isfinite(hx)
+    assert finite.sum() > 20
+    assert np.max(np.abs(f(hx[finite], hy[finite]) - f(px, py))) < 0.02 * abs(
+        window.landscape_model.levels[-1] - window.landscape_model.levels[0])
+    # turn u by dragging its handle to straight up from p
+    ui.drag(viewport, to_widget(view, *view.handle.pos().toTuple()), to_widget(view, px, py + 1.0))
+    assert s.direction == pytest.approx(math.pi / 2, abs=0.03)
+    ui.wait_idle(window)
+    u = np.array(s.unit_direction)
+    h = 1e-6
+    fd = (f(px + h * u[0], py + h * u[1]) - f(px - h * u[0], py - h * u[1])) / (2 * h)
+    assert float(grad @ u) == pytest.approx(fd, rel=1e-6)
+    value = window.landscape_panel.values["directional"].text().replace("−", "-")
+    assert float(value.split()[0]) == pytest.approx(fd, rel=1e-5)
+    assert window.cross_section_view.tangent_slope() == pytest.approx(fd, rel=1e-6)
+    # u along the gradient: the directional derivative is |grad f|
+    window.landscape_panel.along_gradient.click()
+    ui.wait_idle(window)
+    assert float(window.landscape_panel.values["directional"].text().replace("−", "-").split()[0]
+                 ) == pytest.approx(np.linalg.norm(grad), rel=1e-5)
+
+
+def test_rosenbrock_hessian_and_log_colours(make_window, qtbot):
+    window = make_window(expression="sin(x)", restore=False)
+    open_landscape(window, qtbot, "Rosenbrock")
+    s = window.session
+    s.set_point((1.0, 1.0))
+    assert s.log_colors  # the preset's choice for a valley
+    window.landscape_panel.log_box.click()
+    assert not s.log_colors
+    window.landscape_panel.log_box.click()
+    assert s.log_colors
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=20000)
+    window.landscape_panel.refresh()
+    text = window.landscape_panel.values["hessian"].text().replace("−", "-")
+    assert "802" in text and "-400" in text and "200" in text
+    assert "minimum" in window.landscape_panel.values["kind"].text()
+    assert "log" in window.landscape_view.colorbar.axis.labelText
+    minima = [p for p in window.landscape_model.critical if p.kind == "minimum"]
+    assert len(minima) == 1 and minima[0].point == pytest.approx([1.0, 1.0], abs=1e-8)
