@@ -67,6 +67,22 @@ def configure_pyqtgraph() -> None:
                         antialias=True)
 
 
+def style_plot(plot, left: str | None = None, bottom: str | None = None,
+               si_prefix: bool = True) -> None:
+    """The house style of a PlotItem: no context menu or auto-range button, axes in the
+    theme's greys, optional axis labels; ``si_prefix=False`` keeps "y (x0.001)" off."""
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    for side, label in (("left", left), ("bottom", bottom)):
+        axis = plot.getAxis(side)
+        axis.setTextPen(COLORS["axis_text"])
+        axis.setPen(COLORS["axis"])
+        if not si_prefix:
+            axis.enableAutoSIPrefix(False)
+        if label is not None:
+            plot.setLabel(side, label)
+
+
 def pen(key: str, width: float = 2.0, style=QtCore.Qt.PenStyle.SolidLine):
     import pyqtgraph as pg
 

@@ -10,7 +10,7 @@ from PySide6 import QtCore
 from ...core.session import Session
 from ..bindings import Throttle, format_number, signals_blocked
 from ..integration_model import IntegrationModel
-from ..theme import COLORS, LEFT_AXIS_WIDTH, pen
+from ..theme import COLORS, LEFT_AXIS_WIDTH, pen, style_plot
 from .curve_view import Curve, CurvePoint, clip_line, robust_y_range
 
 SAMPLES = 1000
@@ -26,14 +26,8 @@ class AccumulationView(pg.PlotWidget):
         self.setObjectName("AccumulationView")
         self.setMinimumHeight(110)
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        style_plot(plot, left="F(x)", si_prefix=False)
         plot.setMouseEnabled(x=True, y=False)
-        plot.setLabel("left", "F(x)")
-        for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen(COLORS["axis_text"])
-            plot.getAxis(side).setPen(COLORS["axis"])
-            plot.getAxis(side).enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.curve = Curve(pen=pen("accumulation", 2.2), name="F(x)")
         self.curve.setCacheMode(self.curve.CacheMode.DeviceCoordinateCache)

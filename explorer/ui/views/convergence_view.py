@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtWidgets
 from ...core.session import Session
 from ..integration_model import IntegrationModel
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS, pen
+from ..theme import COLORS, pen, style_plot
 
 ORDERS = {"left": 1, "right": 1, "midpoint": 2, "trapezoid": 2, "lower": 1, "upper": 1}
 RULE_NAMES = {"left": "left", "right": "right", "midpoint": "midpoint", "trapezoid": "trapezoid",
@@ -21,14 +21,8 @@ RULE_NAMES = {"left": "left", "right": "right", "midpoint": "midpoint", "trapezo
 def _plot(title: str, left: str) -> pg.PlotWidget:
     widget = pg.PlotWidget()
     plot = widget.getPlotItem()
-    plot.setMenuEnabled(False)
-    plot.hideButtons()
+    style_plot(plot, left=left, bottom="n (pieces)")
     plot.setTitle(title, color=COLORS["axis_text"], size="9pt")
-    plot.setLabel("left", left)
-    plot.setLabel("bottom", "n (pieces)")
-    for side in ("left", "bottom"):
-        plot.getAxis(side).setTextPen(COLORS["axis_text"])
-        plot.getAxis(side).setPen(COLORS["axis"])
     plot.showGrid(x=True, y=True, alpha=0.15)  # a small plot, not redrawn during drags
     plot.setMouseEnabled(x=False, y=False)
     widget.setMinimumHeight(150)

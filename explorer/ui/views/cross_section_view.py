@@ -10,7 +10,7 @@ from ...core.session import Session
 from ..bindings import Throttle
 from ..landscape_model import LandscapeModel
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS, pen
+from ..theme import COLORS, pen, style_plot
 from .curve_view import Curve, CurvePoint, clip_line, robust_y_range
 
 SAMPLES = 401
@@ -24,16 +24,10 @@ class CrossSectionView(RefreshWhenShown, pg.PlotWidget):
         self.setObjectName("CrossSectionView")
         self.session, self.model = session, model
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        style_plot(plot, left="f(p + t u)", bottom="t  (along u from p)")
         plot.setMouseEnabled(x=False, y=False)
-        plot.setLabel("bottom", "t  (along u from p)")
-        plot.setLabel("left", "f(p + t u)")
         plot.setTitle("Cross-section along u; orange: its tangent at t = 0, slope ∇f · u",
                       color=COLORS["axis_text"], size="9pt")
-        for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen(COLORS["axis_text"])
-            plot.getAxis(side).setPen(COLORS["axis"])
         plot.showGrid(x=True, y=True, alpha=0.15)
         self.curve = Curve(pen=pen("taylor", 2.2), name="f(p + t u)")
         self.tangent = Curve(pen=pen("tangent", 2.0), name="tangent")

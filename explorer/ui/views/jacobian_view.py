@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..bindings import signals_blocked
 from ..jacobian_model import JacobianModel
-from ..theme import COLORS, pen, with_alpha
+from ..theme import COLORS, pen, style_plot, with_alpha
 from .curve_view import Curve, CurvePoint
 
 GRID_LINES = 13  # a side, over [-GRID_SPAN, GRID_SPAN]
@@ -32,15 +32,8 @@ def _grid_lines() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.n
 def _plot(title: str, xlabel: str, ylabel: str) -> pg.PlotWidget:
     widget = pg.PlotWidget()
     plot = widget.getPlotItem()
-    plot.setMenuEnabled(False)
-    plot.hideButtons()
+    style_plot(plot, left=ylabel, bottom=xlabel, si_prefix=False)
     plot.setTitle(title, color=COLORS["axis_text"], size="10pt")
-    plot.setLabel("bottom", xlabel)
-    plot.setLabel("left", ylabel)
-    for side in ("left", "bottom"):
-        plot.getAxis(side).setTextPen(COLORS["axis_text"])
-        plot.getAxis(side).setPen(COLORS["axis"])
-        plot.getAxis(side).enableAutoSIPrefix(False)
     plot.vb.setAspectLocked(True)
     widget.setMinimumSize(220, 200)
     return widget

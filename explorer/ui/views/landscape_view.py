@@ -13,7 +13,7 @@ from PySide6 import QtCore
 from ...core.session import Session
 from ..bindings import signals_blocked
 from ..landscape_model import LandscapeModel
-from ..theme import COLORS, pen
+from ..theme import COLORS, pen, style_plot
 from .curve_view import Curve, CurvePoint
 
 ARROW = 0.14  # the point's arrows, as a fraction of the view's smaller side
@@ -52,13 +52,7 @@ class LandscapeView(pg.PlotWidget):
         self.setObjectName("LandscapeView")
         self.session, self.model = session, model
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setLabel("bottom", "x")
-        plot.setLabel("left", "y")
-        for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen(COLORS["axis_text"])
-            plot.getAxis(side).setPen(COLORS["axis"])
+        style_plot(plot, left="y", bottom="x")
         vb = plot.vb
         vb.setAspectLocked(True)
         self.colormap = pg.colormap.get("viridis")

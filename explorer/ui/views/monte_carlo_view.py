@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core.session import Session
 from ..expectation_model import ExpectationModel, one_variable_message
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS, pen, with_alpha
+from ..theme import COLORS, pen, style_plot, with_alpha
 
 Z95 = 1.96  # the band is the estimate +- 1.96 standard errors: a 95% interval
 
@@ -35,20 +35,13 @@ class _Plot(pg.PlotWidget):
         self.setObjectName(name)
         self.setMinimumSize(220, 170)
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        style_plot(plot, bottom=bottom, si_prefix=False)
         plot.setMouseEnabled(x=False, y=False)
         # Ranges are set by hand, with some slack (see fit): a new range re-lays the axis's
         # tick labels, which costs more than drawing the data.
         plot.vb.disableAutoRange()
         plot.setLogMode(x=log_x, y=log_y)
         plot.setTitle(title, size="9pt", color=COLORS["axis_text"])
-        plot.setLabel("bottom", bottom)
-        for side in ("left", "bottom"):
-            axis = plot.getAxis(side)
-            axis.setTextPen(COLORS["axis_text"])
-            axis.setPen(COLORS["axis"])
-            axis.enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(48)
         grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
         grid.setZValue(-10)

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from ...core.session import Session
-from ..theme import COLORS, LEFT_AXIS_WIDTH, pen, with_alpha
+from ..theme import COLORS, LEFT_AXIS_WIDTH, pen, style_plot, with_alpha
 from .curve_view import Curve, robust_y_range, sample
 
 MEANINGS = {1: ("f′ &gt; 0: increasing", "f′ &lt; 0: decreasing"),  # rich text
@@ -24,14 +24,8 @@ class SignView(pg.PlotWidget):
         self.setObjectName(f"SignView{order}")
         self.setMinimumHeight(90)
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        style_plot(plot, left="f′" if order == 1 else "f″", si_prefix=False)
         plot.setMouseEnabled(x=True, y=False)
-        plot.setLabel("left", "f′" if order == 1 else "f″")
-        for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen(COLORS["axis_text"])
-            plot.getAxis(side).setPen(COLORS["axis"])
-            plot.getAxis(side).enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         positive, negative = MEANINGS[order]
         self.positive = pg.PlotCurveItem(pen=None, brush=pg.mkBrush(with_alpha("positive", 60)),

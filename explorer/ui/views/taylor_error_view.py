@@ -10,7 +10,7 @@ from ...core.session import Session
 from ..bindings import Throttle
 from ..readouts import RefreshWhenShown
 from ..taylor_model import TaylorModel
-from ..theme import COLORS, pen, with_alpha
+from ..theme import COLORS, pen, style_plot, with_alpha
 from .curve_view import Curve
 
 
@@ -23,15 +23,9 @@ class TaylorErrorView(RefreshWhenShown, pg.PlotWidget):
         self.setObjectName("TaylorErrorView")
         self.session, self.model = session, model
         plot = self.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
+        style_plot(plot, left="|f − Tₙ|", bottom="x")
         plot.setLogMode(x=False, y=True)
         plot.setMouseEnabled(x=False, y=True)  # x follows the curve view, through the session
-        plot.setLabel("left", "|f − Tₙ|")
-        plot.setLabel("bottom", "x")
-        for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen(COLORS["axis_text"])
-            plot.getAxis(side).setPen(COLORS["axis"])
         # a GridItem, not showGrid: a gridded axis replays ~4 ms of drawing on every paint
         grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
         grid.setZValue(-10)
