@@ -303,10 +303,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.taylor_overlay = TaylorOverlay(self.curve_view, self.taylor_model, self.session)
         self.critical_overlay = CriticalOverlay(self.curve_view, self.critical_model, self.session)
         self.integral_overlay = IntegralOverlay(self.curve_view, self.integration_model, self.session)
-        from .views.landscape_view import LandscapeView
-
-        self.landscape_view = LandscapeView(self.session, self.landscape_model)
-        self.central.addWidget(self.landscape_view)
         # f' and f'' go under the curve, on its x axis (View > Sign plots)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.setObjectName("curveSplitter")
@@ -344,6 +340,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.taylor_error_holder.addWidget(self.taylor_error_view)
         self.taylor_error_holder.setCurrentWidget(self.taylor_error_view)
         from .views.cross_section_view import CrossSectionView
+        from .views.landscape_view import LandscapeView
+
+        self.landscape_view = LandscapeView(self.session, self.landscape_model)
+        self.central.addWidget(self.landscape_view)
 
         self.cross_section_view = CrossSectionView(self.session, self.landscape_model)
         self.cross_section_holder.addWidget(self.cross_section_view)
