@@ -353,15 +353,22 @@ def inflection_points(f: Function, bounds, samples: int = 4001) -> list[Critical
     return out
 
 
-def _changes_concavity(f: Function, x: float) -> bool:
+def _first_nonvanishing(f: Function, x: float, start: int) -> tuple[int, float] | None:
+    """The first derivative of order >= ``start`` that does not vanish at x (relative to
+    f(x) and n!), as (n, value); None when one is undefined or all vanish up to the bound."""
     scale = max(1.0, abs(float(f(x))))
-    for n in range(3, MAX_DECIDING_ORDER + 1):
+    for n in range(start, MAX_DECIDING_ORDER + 1):
         value = float(f.derivative(order=n)(x))
         if not np.isfinite(value):
-            return False
+            return None
         if abs(value) > 1e-7 * scale * math.factorial(n):
-            return n % 2 == 1
-    return False
+            return n, value
+    return None
+
+
+def _changes_concavity(f: Function, x: float) -> bool:
+    found = _first_nonvanishing(f, x, 3)
+    return found is not None and found[0] % 2 == 1
 
 
 def _interval(bounds) -> tuple[float, float]:
@@ -430,16 +437,14 @@ def _dedupe(values, tol: float) -> list[float]:
 
 
 def _kind_1d(f: Function, x: float) -> str:
-    scale = max(1.0, abs(float(f(x))))
-    for n in range(2, MAX_DECIDING_ORDER + 1):
-        value = float(f.derivative(order=n)(x))
-        if not np.isfinite(value):
-            return "degenerate"
-        if abs(value) > 1e-7 * scale * math.factorial(n):
-            if n % 2:
-                return "inflection"
-            return "minimum" if value > 0 else "maximum"
-    return "degenerate"
+    """DESIGN's rule: the first non-vanishing derivative of order n >= 2 decides."""
+    found = _first_nonvanishing(f, x, 2)
+    if found is None:
+        return "degenerate"
+    n, value = found
+    if n % 2:
+        return "inflection"
+    return "minimum" if value > 0 else "maximum"
 
 
 # --------------------------------------------------------------------------------------------
