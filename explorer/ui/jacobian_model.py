@@ -108,6 +108,34 @@ class JacobianModel(QtCore.QObject):
             self.radius = r
             self.changed.emit()
 
+    # -- kept between runs ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Plain data: the texts as typed, the point and the radius."""
+        return {"u": self.u_text, "v": self.v_text, "point": list(self.point),
+                "radius": self.radius}
+
+    def restore(self, data) -> bool:
+        """Take texts, point and radius from :meth:`to_dict` output, all or nothing; the texts
+        are parsed when the lab is first shown (a typo comes back with its error, as typed).
+        Returns False, changing nothing, for anything malformed."""
+        try:
+            u_text, v_text = data["u"], data["v"]
+            point = tuple(float(c) for c in data["point"])
+            radius = float(data["radius"])
+        except (KeyError, TypeError, ValueError, OverflowError):
+            return False
+        if not (isinstance(u_text, str) and isinstance(v_text, str) and len(point) == 2
+                and len(u_text) <= 1000 and len(v_text) <= 1000
+                and all(math.isfinite(c) for c in point)
+                and RADIUS_RANGE[0] <= radius <= RADIUS_RANGE[1]):
+            return False
+        self.u_text, self.v_text = u_text, v_text
+        self.u = self.v = None  # parsed on the next showing
+        self.u_error = self.v_error = None
+        self.point, self.radius = point, radius
+        self.changed.emit()
+        return True
+
     # -- what follows from it ------------------------------------------------------------------
     def evaluate(self, xs, ys) -> tuple[np.ndarray, np.ndarray]:
         """F at the points (xs, ys): (u, v) arrays (NaN where undefined)."""

@@ -97,7 +97,11 @@ class MainWindow(QtWidgets.QMainWindow):
                                                   self.sampling_worker, self)
         self.integration_model = IntegrationModel(self.session, self.analysis_worker, self)
         self.landscape_model = LandscapeModel(self.session, self.analysis_worker, self)
-        self.jacobian_model = JacobianModel(self)  # its own state, not the Session's (yet)
+        # The Jacobian lab keeps its own state (not the Session's yet), saved with the window's
+        # settings so a restart brings it back.
+        self.jacobian_model = JacobianModel(self)
+        if restore:
+            self._restore_jacobian()
         self._saved_session = self._read_saved_session() if restore and expression is None else None
         if self._saved_session and isinstance(self._saved_session.get("expression"), str):
             self.session.expression = self._saved_session["expression"]
@@ -647,6 +651,14 @@ class MainWindow(QtWidgets.QMainWindow):
             return None
         return data if isinstance(data, dict) else None
 
+    def _restore_jacobian(self) -> None:
+        raw = self.settings.value(f"{KEY}/jacobian")
+        if isinstance(raw, str):
+            try:
+                self.jacobian_model.restore(json.loads(raw))
+            except ValueError:
+                pass  # a damaged entry: the lab starts from its defaults
+
     def _restore_window(self) -> None:
         # A failed restore is ignored: the defaults stand.
         geometry = self.settings.value(f"{KEY}/geometry")
@@ -664,6 +676,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue(f"{KEY}/state", self.saveState(SETTINGS_VERSION))
         if self.session.function is not None:
             self.settings.setValue(f"{KEY}/session", json.dumps(self.session.to_dict()))
+        self.settings.setValue(f"{KEY}/jacobian", json.dumps(self.jacobian_model.to_dict()))
         self.settings.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override

@@ -3,6 +3,7 @@ what is drawn and read out checked against SymPy, the core's jacobian and finite
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -248,3 +249,25 @@ def test_presets(make_window, qtbot, ui):
         assert panel.edits["u"].text() == u
         (hu, hv), _ = view.grid_image()
         assert np.isfinite(hu).any() and np.all(np.isfinite(shown_jacobian(window)))
+
+
+def test_the_map_comes_back_after_a_restart(make_window, qtbot, ui, settings):
+    window = make_window(expression="sin(x)", restore=False)
+    open_lab(window, qtbot, ui)
+    set_map(window, qtbot, ui, "x + y^2", "x y")
+    set_point(window, qtbot, ui, 0.5, -1.0)
+    window.save_settings()
+    again = make_window(expression="sin(x)", restore=True)  # the same settings file
+    panel, _, model = open_lab(again, qtbot, ui)
+    assert (model.u_text, model.v_text, model.point) == ("x + y^2", "x y", (0.5, -1.0))
+    assert panel.edits["u"].text() == "x + y^2"
+    # J of (x + y^2, x y) at (0.5, -1) is [[1, 2y], [y, x]]
+    np.testing.assert_allclose(shown_jacobian(again), [[1.0, -2.0], [-1.0, 0.5]])
+    # a damaged entry is ignored: the lab starts from its defaults
+    settings.setValue("v1/jacobian", json.dumps({"u": "x", "v": "y", "point": [1e400, 0],
+                                                 "radius": 0.1}))
+    settings.sync()
+    third = make_window(expression="sin(x)", restore=True)
+    from explorer.ui.jacobian_model import DEFAULT_U
+
+    assert third.jacobian_model.u_text == DEFAULT_U
