@@ -119,3 +119,18 @@ def test_rosenbrock_hessian_and_log_colours(make_window, qtbot):
     assert "log" in window.landscape_view.colorbar.axis.labelText
     minima = [p for p in window.landscape_model.critical if p.kind == "minimum"]
     assert len(minima) == 1 and minima[0].point == pytest.approx([1.0, 1.0], abs=1e-8)
+
+
+def test_a_landscape_undefined_everywhere_in_view_says_so(make_window, qtbot, ui):
+    window = make_window(expression="sin(x)", restore=False)
+    window.session.set_xy_range((-3, -1), (-3, -1))
+    ui.type_expression(window, "sqrt(x) + y")  # x < 0 everywhere in view
+    qtbot.waitUntil(lambda: window.central.currentWidget() is window.landscape_view, timeout=20000)
+    ui.wait_idle(window)
+    view = window.landscape_view
+    assert view.message.textItem.toPlainText() == "f is undefined everywhere in view"
+    (x0, x1), (y0, y1) = view.getPlotItem().vb.viewRange()
+    pos = view.message.pos()
+    assert x0 < pos.x() < x1 and y0 < pos.y() < y1  # in the middle of what is shown
+    assert window.landscape_view.image.image is None or not np.isfinite(
+        window.landscape_model.grid.z).any()

@@ -191,8 +191,9 @@ class LandscapeView(pg.PlotWidget):
             self.field.setData([], [])
             for label in self.level_labels:
                 label.hide()
-            text = m.error or ("" if m.f2 is not None else "")
-            self.message.setText(text)
+            self.message.setText(m.error or "")  # e.g. f undefined everywhere in view
+            (x0, x1), (y0, y1) = self.getPlotItem().vb.viewRange()
+            self.message.setPos((x0 + x1) / 2, (y0 + y1) / 2)
             self.refresh_point()
             return
         self.message.setText("")
