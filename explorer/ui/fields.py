@@ -42,6 +42,16 @@ class ConstantEdit(QtWidgets.QLineEdit):
         self.entered.emit(value)
 
 
+def labelled_row(*pairs) -> QtWidgets.QHBoxLayout:
+    """One row of short labels each before its field, the fields sharing the width:
+    ``labelled_row(("x", x_edit), ("y", y_edit))``."""
+    row = QtWidgets.QHBoxLayout()
+    for text, widget in pairs:
+        row.addWidget(QtWidgets.QLabel(text))
+        row.addWidget(widget, 1)
+    return row
+
+
 def scientific_edit(object_name: str, width: int, low: float, high: float) -> QtWidgets.QLineEdit:
     """A short field accepting numbers such as 1e-8 between ``low`` and ``high``."""
     edit = QtWidgets.QLineEdit()

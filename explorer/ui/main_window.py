@@ -65,6 +65,19 @@ def _prepare(text: str):
     return text, function, None
 
 
+class PlotHolder(QtWidgets.QStackedWidget):
+    """A dock's content while pyqtgraph loads: a "Loading…" label, replaced by the view."""
+
+    def __init__(self, text: str = "Loading the plot…"):
+        super().__init__()
+        self.addWidget(QtWidgets.QLabel(text))
+
+    def hold(self, view: QtWidgets.QWidget) -> QtWidgets.QWidget:
+        self.addWidget(view)
+        self.setCurrentWidget(view)
+        return view
+
+
 def _scrolling(panel: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
     """A tall panel in a scroll area: its dock then does not force the window's height."""
     area = QtWidgets.QScrollArea()
@@ -129,29 +142,22 @@ class MainWindow(QtWidgets.QMainWindow):
         self.integral_panel = IntegralPanel(self.session, self.integration_model)
         self.landscape_panel = LandscapePanel(self.session, self.landscape_model)
         self.landscape_view = self.cross_section_view = None
-        self.cross_section_holder = QtWidgets.QStackedWidget()
-        self.cross_section_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.cross_section_holder = PlotHolder()
         self.surface_view = None
-        self.surface_holder = QtWidgets.QStackedWidget()
-        self.surface_holder.addWidget(QtWidgets.QLabel("Loading the surface…"))
+        self.surface_holder = PlotHolder("Loading the surface…")
         # plots built once pyqtgraph has loaded
         self.error_view = self.taylor_error_view = None
         self.taylor_overlay = self.critical_overlay = self.integral_overlay = None
         self.accumulation_view = self.convergence_view = None
         self.sign_views = []
-        self.error_holder = QtWidgets.QStackedWidget()
-        self.error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.error_holder = PlotHolder()
         self.monte_carlo_view = None
-        self.monte_carlo_holder = QtWidgets.QStackedWidget()
-        self.monte_carlo_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
-        self.taylor_error_holder = QtWidgets.QStackedWidget()
-        self.taylor_error_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
-        self.convergence_holder = QtWidgets.QStackedWidget()
-        self.convergence_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.monte_carlo_holder = PlotHolder()
+        self.taylor_error_holder = PlotHolder()
+        self.convergence_holder = PlotHolder()
         self.jacobian_panel = JacobianPanel(self.jacobian_model)
         self.jacobian_view = None
-        self.jacobian_holder = QtWidgets.QStackedWidget()
-        self.jacobian_holder.addWidget(QtWidgets.QLabel("Loading the plot…"))
+        self.jacobian_holder = PlotHolder()
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         for key, title, widget, area in (
                 ("function", "Function", self.function_panel, "left"),
@@ -333,16 +339,13 @@ class MainWindow(QtWidgets.QMainWindow):
         from .views.taylor_error_view import TaylorErrorView
 
         self.error_view = ErrorView(self.session)
-        self.error_holder.addWidget(self.error_view)
-        self.error_holder.setCurrentWidget(self.error_view)
+        self.error_holder.hold(self.error_view)
         from .views.monte_carlo_view import MonteCarloView
 
         self.monte_carlo_view = MonteCarloView(self.session, self.expectation_model)
-        self.monte_carlo_holder.addWidget(self.monte_carlo_view)
-        self.monte_carlo_holder.setCurrentWidget(self.monte_carlo_view)
+        self.monte_carlo_holder.hold(self.monte_carlo_view)
         self.taylor_error_view = TaylorErrorView(self.session, self.taylor_model)
-        self.taylor_error_holder.addWidget(self.taylor_error_view)
-        self.taylor_error_holder.setCurrentWidget(self.taylor_error_view)
+        self.taylor_error_holder.hold(self.taylor_error_view)
         from .views.cross_section_view import CrossSectionView
         from .views.landscape_view import LandscapeView
 
@@ -350,24 +353,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.central.addWidget(self.landscape_view)
 
         self.cross_section_view = CrossSectionView(self.session, self.landscape_model)
-        self.cross_section_holder.addWidget(self.cross_section_view)
-        self.cross_section_holder.setCurrentWidget(self.cross_section_view)
+        self.cross_section_holder.hold(self.cross_section_view)
         # The 3D surface (View > Surface 3D): OpenGL, so only where a display has it; it
         # redraws only while its dock is shown.
         from .views.surface_view import SurfaceView
 
         self.surface_view = SurfaceView(self.session)
-        self.surface_holder.addWidget(self.surface_view)
-        self.surface_holder.setCurrentWidget(self.surface_view)
+        self.surface_holder.hold(self.surface_view)
         self._show_landscape_or_curve()
         self.convergence_view = ConvergenceView(self.session, self.integration_model)
-        self.convergence_holder.addWidget(self.convergence_view)
-        self.convergence_holder.setCurrentWidget(self.convergence_view)
+        self.convergence_holder.hold(self.convergence_view)
         from .views.jacobian_view import JacobianView
 
         self.jacobian_view = JacobianView(self.jacobian_model)
-        self.jacobian_holder.addWidget(self.jacobian_view)
-        self.jacobian_holder.setCurrentWidget(self.jacobian_view)
+        self.jacobian_holder.hold(self.jacobian_view)
         self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
         self.accumulation_view = AccumulationView(self.session, self.integration_model)
         for view in (*self.sign_views, self.accumulation_view):

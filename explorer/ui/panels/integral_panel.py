@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.session import MAX_RIEMANN_N, RULES, Session
 from ..bindings import Throttle, format_number, signals_blocked
-from ..fields import ConstantEdit
+from ..fields import ConstantEdit, labelled_row
 from ..integration_model import IntegrationModel
 from ..readouts import Readouts, RefreshWhenShown
 from ..theme import COLORS
@@ -56,11 +56,7 @@ class IntegralPanel(RefreshWhenShown, QtWidgets.QWidget):
         n_row = QtWidgets.QHBoxLayout()
         n_row.addWidget(self.n_slider, 1)
         n_row.addWidget(self.n_spin)
-        bounds_row = QtWidgets.QHBoxLayout()
-        bounds_row.addWidget(QtWidgets.QLabel("a"))
-        bounds_row.addWidget(self.a_edit, 1)
-        bounds_row.addWidget(QtWidgets.QLabel("b"))
-        bounds_row.addWidget(self.b_edit, 1)
+        bounds_row = labelled_row(("a", self.a_edit), ("b", self.b_edit))
         form = QtWidgets.QFormLayout()
         form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
         form.addRow("rule", self.rule_combo)

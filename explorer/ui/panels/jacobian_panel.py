@@ -10,7 +10,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from ..bindings import Throttle, format_number, signals_blocked
-from ..fields import ConstantEdit
+from ..fields import ConstantEdit, labelled_row
 from ..jacobian_model import PRESETS, RADIUS_RANGE, JacobianModel
 from ..readouts import Readouts, RefreshWhenShown
 from ..theme import COLORS
@@ -67,11 +67,7 @@ class JacobianPanel(RefreshWhenShown, QtWidgets.QWidget):
             self.edits[name], self.errors[name], self._timers[name] = edit, error, timer
         self.x_edit = ConstantEdit("x", "jacobianXEdit")
         self.y_edit = ConstantEdit("y", "jacobianYEdit")
-        point_row = QtWidgets.QHBoxLayout()
-        point_row.addWidget(QtWidgets.QLabel("x"))
-        point_row.addWidget(self.x_edit, 1)
-        point_row.addWidget(QtWidgets.QLabel("y"))
-        point_row.addWidget(self.y_edit, 1)
+        point_row = labelled_row(("x", self.x_edit), ("y", self.y_edit))
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setObjectName("jacobianRadiusSlider")
         self.slider.setRange(0, SLIDER_STEPS)

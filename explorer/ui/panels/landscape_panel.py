@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.session import CONTOUR_COUNT_RANGE, FIELD_DENSITY_RANGE, Session
 from ..bindings import Throttle, format_number, signals_blocked
-from ..fields import ConstantEdit
+from ..fields import ConstantEdit, labelled_row
 from ..landscape_model import LandscapeModel
 from ..readouts import Readouts, RefreshWhenShown
 from ..theme import COLORS
@@ -32,11 +32,7 @@ class LandscapePanel(RefreshWhenShown, QtWidgets.QWidget):
         self.session, self.model = session, model
         self.x_edit = ConstantEdit("x", "pointXEdit")
         self.y_edit = ConstantEdit("y", "pointYEdit")
-        point_row = QtWidgets.QHBoxLayout()
-        point_row.addWidget(QtWidgets.QLabel("x"))
-        point_row.addWidget(self.x_edit, 1)
-        point_row.addWidget(QtWidgets.QLabel("y"))
-        point_row.addWidget(self.y_edit, 1)
+        point_row = labelled_row(("x", self.x_edit), ("y", self.y_edit))
         self.along_gradient = QtWidgets.QPushButton("u along ∇f")
         self.along_gradient.setObjectName("alongGradientButton")
         self.along_gradient.setToolTip("Turn u to the gradient: the directional derivative "
