@@ -638,6 +638,40 @@ class Function:
         point = np.asarray(point, dtype=float).reshape(-1)
         return np.array([float(self.diff(v)(*point)) for v in self.variables])
 
+    def gradient_function(self):
+        """A callable ``g(X) -> G`` over many points at once: ``X`` of shape (R, n), the
+        gradients (R, n). All partials are one compiled NumPy function with shared
+        sub-expressions, so an optimizer step of many runs costs one call (NaN where undefined).
+        """
+        return self._partials_function(tuple((v,) for v in self.variables), (len(self._symbols),))
+
+    def hessian_function(self):
+        """Like :meth:`gradient_function`, the Hessians (R, n, n) of many points."""
+        n = len(self._symbols)
+        paths = tuple((vi, vj) for vi in self.variables for vj in self.variables)
+        return self._partials_function(paths, (n, n))
+
+    def _partials_function(self, paths, shape):
+        exprs = sp.Tuple(*(self.diff(*p).expr for p in paths))
+        compiled = _compile(exprs, self._all_symbols)
+        params = tuple(self._parameters.values())
+
+        def evaluate(points):
+            points = np.asarray(points, dtype=float)
+            rows = points.shape[0]
+            with np.errstate(all="ignore"):
+                try:
+                    parts = compiled(*points.T, *params)
+                    out = np.empty((rows, len(paths)))
+                    for k, part in enumerate(parts):
+                        out[:, k] = np.real_if_close(part) if np.iscomplexobj(part) else part
+                except (ArithmeticError, ValueError, TypeError, AttributeError, NameError):
+                    out = np.full((rows, len(paths)), np.nan)
+            out[~np.isfinite(out)] = np.nan
+            return out.reshape((rows, *shape))
+
+        return evaluate
+
     def hessian(self, point) -> np.ndarray:
         """Hessian at a point, shape (n, n), symmetric."""
         point = np.asarray(point, dtype=float).reshape(-1)
