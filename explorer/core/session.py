@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .race import DEFAULT_RUNS, MAX_RUNS, MAX_STEPS, RunSpec, run_from_data
+
 __all__ = ["Session", "SessionError", "FORMAT_VERSION", "DEFAULT_EXPRESSION"]
 
 FORMAT_NAME = "calculus-explorer-session"
@@ -65,6 +67,10 @@ class Session:
     Functions of x and y: ``point`` (x, y), ``direction`` (the angle of the unit vector u, in
     radians), ``xy_range`` ((x0, x1), (y0, y1)), ``contour_count``, ``field_density``, and the
     options ``log_colors``, ``show_field``, ``field_normalized``, ``show_quadratic_model``.
+
+    The optimizer race on f(x, y): ``race_start`` (x, y), ``race_runs`` (a tuple of
+    :class:`~explorer.core.race.RunSpec`), ``race_steps``, ``race_tol``, and the option
+    ``show_race`` (the paths drawn on the landscape and the surface).
     """
 
     OPTION_DEFAULTS = {"show_derivative": True, "show_second_derivative": False,
@@ -73,7 +79,8 @@ class Session:
                        "taylor_all_orders": False, "show_critical_points": True,
                        "show_sign_plots": False, "show_riemann": False,
                        "show_accumulation": False, "log_colors": False, "show_field": True,
-                       "field_normalized": True, "show_quadratic_model": False}
+                       "field_normalized": True, "show_quadratic_model": False,
+                       "show_race": False}
     BOOL_FIELDS = tuple(OPTION_DEFAULTS)
 
     def __init__(self, expression: str | None = None, *, parse_now: bool = True):
@@ -106,6 +113,10 @@ class Session:
         self.xy_range: tuple[tuple[float, float], tuple[float, float]] = ((-3.0, 3.0), (-3.0, 3.0))
         self.contour_count: int = 15
         self.field_density: int = 20
+        self.race_start: tuple[float, float] = (-1.5, 2.0)
+        self.race_runs: tuple = DEFAULT_RUNS
+        self.race_steps: int = 500
+        self.race_tol: float = 1e-10
         for name, value in self.OPTION_DEFAULTS.items():
             setattr(self, name, value)
         self._bound = None  # function with the session's parameter values, cached
@@ -399,6 +410,38 @@ class Session:
             self.field_density = density
             self._changed("field_density")
 
+    # -- the optimizer race ---------------------------------------------------------------------
+    def set_race_start(self, point) -> None:
+        point = _pair(point, "race_start")
+        if point != self.race_start:
+            self.race_start = point
+            self._changed("race_start")
+
+    def set_race_runs(self, runs) -> None:
+        """The runs of the race (at most MAX_RUNS :class:`RunSpec`)."""
+        runs = tuple(runs)
+        if len(runs) > MAX_RUNS or not all(isinstance(r, RunSpec) for r in runs):
+            raise ValueError(f"race_runs: expected up to {MAX_RUNS} runs")
+        # validated, and in the form a saved session comes back in
+        runs = tuple(run_from_data(r.to_dict(), f"race_runs[{i}]") for i, r in enumerate(runs))
+        if runs != self.race_runs:
+            self.race_runs = runs
+            self._changed("race_runs")
+
+    def set_race_steps(self, steps: int) -> None:
+        steps = _whole(steps, "race_steps", 1, MAX_STEPS)
+        if steps != self.race_steps:
+            self.race_steps = steps
+            self._changed("race_steps")
+
+    def set_race_tol(self, tol: float) -> None:
+        tol = _finite(tol, "race_tol")
+        if not tol >= 0:
+            raise ValueError(f"race_tol: expected a number >= 0, got {tol}")
+        if tol != self.race_tol:
+            self.race_tol = tol
+            self._changed("race_tol")
+
     def set_view_range(self, x_range=None, y_range=None) -> None:
         with self.batch():
             if x_range is not None:
@@ -451,6 +494,10 @@ class Session:
             "xy_range": [list(self.xy_range[0]), list(self.xy_range[1])],
             "contour_count": self.contour_count,
             "field_density": self.field_density,
+            "race_start": list(self.race_start),
+            "race_runs": [r.to_dict() for r in self.race_runs],
+            "race_steps": self.race_steps,
+            "race_tol": self.race_tol,
             **{name: getattr(self, name) for name in self.BOOL_FIELDS},
         }
 
@@ -569,6 +616,28 @@ class Session:
                                      *CONTOUR_COUNT_RANGE)
         field_density = _field_whole(data.get("field_density", 20), "field_density",
                                      *FIELD_DENSITY_RANGE)
+        race_start = data.get("race_start", (-1.5, 2.0))
+        if not isinstance(race_start, (list, tuple)) or len(race_start) != 2:
+            raise SessionError("race_start", "expected [x, y]")
+        race_start = tuple(_field_number(v, "race_start") for v in race_start)
+        runs_in = data.get("race_runs")
+        if runs_in is None:
+            race_runs = DEFAULT_RUNS
+        else:
+            if not isinstance(runs_in, list) or len(runs_in) > MAX_RUNS:
+                raise SessionError("race_runs", f"expected a list of up to {MAX_RUNS} runs")
+            race_runs = []
+            for i, item in enumerate(runs_in):
+                try:
+                    race_runs.append(run_from_data(item, f"race_runs[{i}]"))
+                except ValueError as exc:
+                    field, _, message = str(exc).partition(": ")
+                    raise SessionError(field, message) from None
+            race_runs = tuple(race_runs)
+        race_steps = _field_whole(data.get("race_steps", 500), "race_steps", 1, MAX_STEPS)
+        race_tol = _field_number(data.get("race_tol", 1e-10), "race_tol")
+        if race_tol < 0:
+            raise SessionError("race_tol", "expected a number >= 0")
         options = {}
         for name in self.BOOL_FIELDS:
             value = data.get(name, self.OPTION_DEFAULTS[name])
@@ -615,6 +684,10 @@ class Session:
             self.set_xy_range(*xy_range)
             self.set_contour_count(contour_count)
             self.set_field_density(field_density)
+            self.set_race_start(race_start)
+            self.set_race_runs(race_runs)
+            self.set_race_steps(race_steps)
+            self.set_race_tol(race_tol)
             self.set_view_range(x_range, y_range)
             if y_range is None and self.y_range is not None:
                 self.y_range = None
