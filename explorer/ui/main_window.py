@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.session import DEFAULT_EXPRESSION, Session, SessionError
@@ -22,7 +23,9 @@ from .panels.landscape_panel import LandscapePanel
 from .panels.parameters_panel import ParametersPanel
 from .panels.point_panel import PointPanel
 from .panels.quotient_panel import QuotientPanel
+from .panels.race_panel import RacePanel
 from .panels.taylor_panel import TaylorPanel
+from .race_model import RaceModel
 from .taylor_model import TaylorModel
 from .worker import Worker
 
@@ -113,6 +116,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # The Jacobian lab keeps its own state (not the Session's yet), saved with the window's
         # settings so a restart brings it back.
         self.jacobian_model = JacobianModel(self)
+        # The optimizer race on f(x, y): its own workers, so a race never waits behind SymPy.
+        self.race_model = RaceModel(self.session, self.landscape_model, self)
         if restore:
             self._restore_jacobian()
         self._saved_session = self._read_saved_session() if restore and expression is None else None
@@ -158,6 +163,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jacobian_panel = JacobianPanel(self.jacobian_model)
         self.jacobian_view = None
         self.jacobian_holder = PlotHolder()
+        self.race_panel = RacePanel(self.session, self.race_model)
+        self.race_panel.export_run_requested.connect(self.export_run)
+        self.race_panel.export_view_requested.connect(self.export_landscape_view)
+        self.race_overlay = self.race_plots = self.sweep_view = None
+        self.race_plots_holder = PlotHolder()
+        self.sweep_holder = PlotHolder()
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         for key, title, widget, area in (
                 ("function", "Function", self.function_panel, "left"),
@@ -176,7 +187,10 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("cross_section", "Cross-section along u", self.cross_section_holder, "right"),
                 ("surface", "Surface 3D", self.surface_holder, "right"),
                 ("jacobian", "Jacobian map", _scrolling(self.jacobian_panel), "right"),
-                ("jacobian_view", "Map and its Jacobian", self.jacobian_holder, "bottom")):
+                ("jacobian_view", "Map and its Jacobian", self.jacobian_holder, "bottom"),
+                ("race", "Optimizer race", _scrolling(self.race_panel), "right"),
+                ("race_plots", "Loss and |∇f| per step", self.race_plots_holder, "right"),
+                ("sweep", "Learning-rate sweep", self.sweep_holder, "right")):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
             dock.setWidget(widget)
@@ -190,7 +204,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[key] = dock
         # The Jacobian lab's docks hidden at once: shown, the window's minimum height would
         # count its panel stacked on the right (as the docks are until tabbed).
-        for key in ("jacobian", "jacobian_view"):
+        for key in ("jacobian", "jacobian_view", "race", "race_plots", "sweep"):
             self.docks[key].hide()
         # The difference quotient sits under the plot, its panel beside its error plot: the
         # plot keeps its width, and h's log axis gets a wide strip.
@@ -220,6 +234,11 @@ class MainWindow(QtWidgets.QMainWindow):
         # landscape's, its two plots beside Monte Carlo's under the plot (hidden since built).
         self.tabifyDockWidget(self.docks["landscape"], self.docks["jacobian"])
         self.tabifyDockWidget(self.docks["monte_carlo"], self.docks["jacobian_view"])
+        # The optimizer race (View > Optimizer race, Ctrl+R): its panel a tab beside the
+        # landscape's, its loss curves and sweep beside the cross-section and the surface.
+        self.tabifyDockWidget(self.docks["landscape"], self.docks["race"])
+        self.tabifyDockWidget(self.docks["surface"], self.docks["race_plots"])
+        self.tabifyDockWidget(self.docks["race_plots"], self.docks["sweep"])
         surface_action = self.docks["surface"].toggleViewAction()
         surface_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+D"))
         surface_action.triggered.connect(lambda on: on and self.docks["surface"].raise_())
@@ -250,6 +269,9 @@ class MainWindow(QtWidgets.QMainWindow):
                              lambda s, f: (s.show_riemann or s.show_accumulation)
                              and self._open_integral())
         self.docks["convergence"].visibilityChanged.connect(self.integration_model.want_convergence)
+        self.session.connect("show_race", lambda s, f: self._show_race_lab(s.show_race))
+        self.docks["race"].toggleViewAction().toggled.connect(
+            lambda shown: shown or self.session.set_option("show_race", False))
 
         self._build_status_bar()
         self._build_menus()
@@ -258,7 +280,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._busy_timer.timeout.connect(self._show_busy)
         for source in (self.worker, self.typeset_worker, self.loader, self.analysis_worker,
                        self.sampling_worker, self.expectation_model, self.integration_model.numeric,
-                       self.integration_model.quick):
+                       self.integration_model.quick, self.race_model.worker,
+                       self.race_model.sweep_worker):
             source.busy_changed.connect(self._show_busy)
         self.session.connect("function", lambda s, f: self._show_landscape_or_curve())
         # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
@@ -367,6 +390,19 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.jacobian_view = JacobianView(self.jacobian_model)
         self.jacobian_holder.hold(self.jacobian_view)
+        from .views.race_overlay import RaceOverlay
+        from .views.race_plots import RacePlots
+        from .views.sweep_view import SweepView
+
+        self.race_overlay = RaceOverlay(self.landscape_view, self.race_model)
+        self.race_plots = RacePlots(self.session, self.race_model)
+        self.race_plots_holder.hold(self.race_plots)
+        self.sweep_view = SweepView(self.session, self.race_model)
+        self.sweep_holder.hold(self.sweep_view)
+        self.race_model.changed.connect(self._race_on_surface)
+        self.race_model.cursor_changed.connect(lambda _k: self._race_surface_throttle())
+        self._race_surface_throttle = Throttle(self._race_on_surface, 60, self)
+        self.race_model.request()
         self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
         self.accumulation_view = AccumulationView(self.session, self.integration_model)
         for view in (*self.sign_views, self.accumulation_view):
@@ -413,7 +449,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                      ("show_critical_points", "Mark critical points", "Ctrl+6"),
                                      ("show_riemann", "Riemann sum and the bounds a, b", "Ctrl+7"),
                                      ("show_accumulation",
-                                      "Accumulation F(x) and the fundamental theorem", "Ctrl+8")):
+                                      "Accumulation F(x) and the fundamental theorem", "Ctrl+8"),
+                                     ("show_race", "Optimizer race on f(x, y)", "Ctrl+R")):
             action = view.addAction(text)
             action.setCheckable(True)
             action.setShortcut(QtGui.QKeySequence(shortcut))
@@ -498,6 +535,81 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks([docks[1]], [max(340, self.height() * 2 // 5)],
                              QtCore.Qt.Orientation.Vertical)
 
+    def _show_race_lab(self, shown: bool) -> None:
+        """The race's panel, loss curves and sweep shown and raised, or hidden."""
+        docks = [self.docks[k] for k in ("race", "race_plots", "sweep")]
+        if not shown:
+            for dock in docks:
+                dock.hide()
+            self._race_on_surface()
+            return
+        opening = not docks[0].isVisible()
+        for dock in docks:
+            dock.show()
+        for dock in docks[:2]:
+            dock.raise_()
+        if opening:  # the runs' table and the editor need more width than the other panels
+            self.resizeDocks([docks[0]], [max(480, self.width() // 3)],
+                             QtCore.Qt.Orientation.Horizontal)
+        self.race_model.request()
+
+    def _race_on_surface(self) -> None:
+        """The paths walked on the 3D surface too, up to the playback cursor."""
+        if self.surface_view is None:
+            return
+        m = self.race_model
+        paths = []
+        if m.active:
+            for spec, t in zip(m.runs, m.trajectories, strict=False):
+                if t is not None:
+                    k = min(m.cursor, t.steps)
+                    pts = t.points[: k + 1]
+                    paths.append((pts[np.all(np.isfinite(pts), axis=1)], spec.color_hex))
+        self.surface_view.set_paths(paths)
+
+    def export_run(self) -> None:
+        """File > the selected run's trajectory as CSV or JSON (DESIGN.md's format)."""
+        m = self.race_model
+        i = m.selected
+        if not (0 <= i < len(m.trajectories)) or m.trajectories[i] is None:
+            return
+        name = m.runs[i].label.split(",")[0].replace(" ", "_").lower()
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export the run's trajectory", f"{name}.csv",
+            "CSV table (*.csv);;JSON (*.json)")
+        if not path:
+            return
+        if not path.lower().endswith((".csv", ".json")):
+            path += ".json" if "JSON" in chosen else ".csv"
+        try:
+            t = m.trajectories[i]
+            t.to_json(path) if path.lower().endswith(".json") else t.to_csv(path)
+        except OSError as exc:
+            QtWidgets.QMessageBox.warning(self, "Export failed",
+                                          f"Could not write {path}:\n{exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Trajectory written to {path}", 5000)
+
+    def export_landscape_view(self) -> None:
+        """The landscape with the race drawn on it, as PNG or SVG."""
+        if self.landscape_view is None:
+            return
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export the view", "landscape.png", "PNG image (*.png);;SVG drawing (*.svg)")
+        if not path:
+            return
+        if not path.lower().endswith((".png", ".svg")):
+            path += ".svg" if "SVG" in chosen else ".png"
+        from .export import export_view
+
+        try:
+            export_view(self.landscape_view, path, scale=2.0 if path.lower().endswith(".png")
+                        else 1.0)
+        except (OSError, ValueError) as exc:
+            QtWidgets.QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{exc}")
+            return
+        self.statusBar().showMessage(f"View written to {path}", 5000)
+
     def _sync_jacobian_action(self, shown: bool) -> None:
         action = getattr(self, "jacobian_action", None)
         if action is not None and action.isChecked() != shown:
@@ -538,6 +650,8 @@ class MainWindow(QtWidgets.QMainWindow):
             for key in ("landscape", "cross_section"):
                 self.docks[key].show()
                 self.docks[key].raise_()
+            if self.session.show_race:  # the race opened with the app: its tabs in front
+                self._show_race_lab(True)
 
     def _open_integral(self) -> None:
         for key in ("integral", "convergence"):
@@ -631,7 +745,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 or self.sampling_worker.is_busy() or self.expectation_model.is_busy()
                 or self.analysis_worker.is_busy() or self.critical_model.is_busy()
                 or self.integration_model.is_busy() or self.landscape_model.is_busy()
-                or Throttle.pending())
+                or self.race_model.is_busy() or Throttle.pending())
 
     # -- layout and settings -----------------------------------------------------------------------
     def reset_layout(self) -> None:
@@ -681,8 +795,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
         self._typeset_timer.stop()
+        self.race_model.pause()
         for worker in (self.loader, self.worker, self.typeset_worker, self.analysis_worker,
                        self.sampling_worker, self.integration_model.numeric,
-                       self.integration_model.quick):
+                       self.integration_model.quick, self.race_model.worker,
+                       self.race_model.sweep_worker):
             worker.wait(5000)
         super().closeEvent(event)

@@ -40,7 +40,8 @@ def make_window(qtbot, settings):
         window._typeset_timer.stop()
         for worker in (window.loader, window.worker, window.typeset_worker,
                        window.analysis_worker, window.integration_model.numeric,
-                       window.integration_model.quick, window.sampling_worker):
+                       window.integration_model.quick, window.sampling_worker,
+                       window.race_model.worker, window.race_model.sweep_worker):
             worker.wait(10000)
 
 

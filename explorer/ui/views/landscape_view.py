@@ -128,7 +128,7 @@ class LandscapeView(pg.PlotWidget):
         model.changed.connect(self._draw_landscape)
         model.critical_changed.connect(self._draw_critical)
         session.connect("xy_range", lambda s, f: self._apply_session_range())
-        session.connect(("point", "direction", "show_quadratic_model"),
+        session.connect(("point", "direction", "show_quadratic_model", "show_race"),
                         lambda s, f: self.refresh_point())
         self._apply_session_range()
         model.update()
@@ -270,7 +270,7 @@ class LandscapeView(pg.PlotWidget):
         f = self.model.f2
         items = (self.point, self.handle, self.gradient, self.direction, self.highlight,
                  self.tangent, *self.eigen, self.gradient_label, self.u_label, self.quadratic)
-        if f is None:
+        if f is None or s.show_race:  # the race's paths need the landscape to themselves
             for item in items:
                 item.hide()
             return

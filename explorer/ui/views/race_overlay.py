@@ -1,0 +1,284 @@
+"""RaceOverlay: the optimizer race drawn on the landscape: each run's path with step markers
+(solid up to the playback cursor, faint after it), its iterate at the cursor, how it ended, the
+start (dragged, or set by a click), and for the selected run the step it takes next split into
+what it is made of (the gradient's part, momentum's part, Adam's per-coordinate scaling)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from ..race_model import RaceModel
+from ..theme import COLORS
+from .curve_view import Curve, CurvePoint
+from .landscape_view import LandscapeView, arrows
+
+MAX_MARKERS = 60  # step markers per run: every step while few, evenly spaced beyond
+ARROW_MIN = 0.09  # the selected run's next step is drawn at least this long (view fraction)
+
+
+def _qcolor(hex_: str, alpha: int = 255) -> QtGui.QColor:
+    color = QtGui.QColor(hex_)
+    color.setAlpha(alpha)
+    return color
+
+
+class _RunItems:
+    """The items of one run (kept and reused while the race changes)."""
+
+    def __init__(self, plot):
+        self.shadow = Curve(pen=pg.mkPen(0, 0, 0, 110, width=4.5), name="path shadow")
+        self.done = Curve(pen=pg.mkPen("#ffffff", width=2.2), name="path")
+        self.rest = Curve(pen=pg.mkPen("#ffffff", width=1.4), name="path after the cursor")
+        for z, item in enumerate((self.shadow, self.rest, self.done)):
+            item.setZValue(30 + z)
+            plot.addItem(item, ignoreBounds=True)
+
+    def set_color(self, hex_: str) -> None:
+        self.done.setPen(pg.mkPen(_qcolor(hex_), width=2.2))
+        self.rest.setPen(pg.mkPen(_qcolor(hex_, 90), width=1.4))
+
+    def items(self):
+        return (self.shadow, self.done, self.rest)
+
+
+class RaceOverlay(QtCore.QObject):
+    """Draws the race of ``model`` on ``view`` while the session's ``show_race`` is on."""
+
+    def __init__(self, view: LandscapeView, model: RaceModel, parent=None):
+        super().__init__(parent or view)
+        self.view, self.model, self.session = view, model, model.session
+        plot = view.getPlotItem()
+        self.plot = plot
+        self.runs: list[_RunItems] = []
+        self.markers = pg.ScatterPlotItem(size=4, pxMode=True, pen=None)
+        self.markers.setZValue(34)
+        self.ends = pg.ScatterPlotItem(size=12, pxMode=True)
+        self.ends.setZValue(35)
+        self.iterates = pg.ScatterPlotItem(size=11, pxMode=True)
+        self.iterates.setZValue(36)
+        for item in (self.markers, self.ends, self.iterates):
+            item.setAcceptHoverEvents(False)
+            plot.addItem(item, ignoreBounds=True)
+        # the selected run's next step and its parts
+        self.step_arrow = pg.PlotCurveItem(pen=pg.mkPen("#ffffff", width=2.6), connect="pairs")
+        self.part_arrows = pg.PlotCurveItem(
+            pen=pg.mkPen(255, 255, 255, 230, width=1.6, style=QtCore.Qt.PenStyle.DashLine),
+            connect="pairs")
+        self.step_label = pg.TextItem("", color="#ffffff", anchor=(0, 1),
+                                      fill=pg.mkBrush(0, 0, 0, 140))
+        for z, item in enumerate((self.part_arrows, self.step_arrow, self.step_label)):
+            item.setZValue(37 + z)
+            item.setAcceptHoverEvents(False)
+            plot.addItem(item, ignoreBounds=True)
+        self.start = CurvePoint("#ffffff", "#dddddd", symbol="star", size=19,
+                                tooltip="The race's start: drag it, or click the landscape")
+        self.start.setPen(pg.mkPen("#000000", width=1.5))
+        self.start.setZValue(45)
+        plot.addItem(self.start, ignoreBounds=True)
+        self.start.sigPositionChanged.connect(self._start_dragged)
+        plot.scene().sigMouseClicked.connect(self._clicked)
+        model.changed.connect(self.redraw)
+        model.cursor_changed.connect(lambda _k: self.draw_cursor())
+        model.selected_changed.connect(lambda _i: self.redraw())
+        self.session.connect(("race_start", "show_race", "function"),
+                             lambda s, f: self._place_start())
+        self._place_start()
+        self.redraw()
+
+    # -- the start ---------------------------------------------------------------------------------
+    def _place_start(self) -> None:
+        shown = self.model.active
+        self.start.setVisible(shown)
+        if shown:
+            self.start.blockSignals(True)
+            self.start.setPos(*self.session.race_start)
+            self.start.blockSignals(False)
+        if not shown:
+            self.redraw()
+
+    def _start_dragged(self, item) -> None:
+        pos = item.pos()
+        self.session.set_race_start((float(pos.x()), float(pos.y())))
+
+    def _clicked(self, event) -> None:
+        """A click on the landscape (not on a point or handle) moves the start there."""
+        if not self.model.active or event.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        if event.double():
+            return
+        vb = self.plot.vb
+        pos = event.scenePos()
+        if not vb.sceneBoundingRect().contains(pos):
+            return
+        for item in self.plot.scene().items(pos):
+            if isinstance(item, pg.TargetItem):
+                return
+        p = vb.mapSceneToView(pos)
+        self.session.set_race_start((float(p.x()), float(p.y())))
+
+    # -- the paths -----------------------------------------------------------------------------
+    def _items(self, count: int) -> list[_RunItems]:
+        while len(self.runs) < count:
+            self.runs.append(_RunItems(self.plot))
+        return self.runs
+
+    def redraw(self) -> None:
+        m = self.model
+        shown = m.active and bool(m.trajectories)
+        runs = self._items(len(m.trajectories)) if shown else self.runs
+        spots, ends = [], []
+        for i, items in enumerate(runs):
+            t = m.trajectories[i] if shown and i < len(m.trajectories) else None
+            if t is None:
+                for item in items.items():
+                    item.hide()
+                continue
+            spec = m.runs[i]
+            items.set_color(spec.color_hex)
+            width = 3.4 if i == m.selected else 2.2
+            items.done.setPen(pg.mkPen(_qcolor(spec.color_hex), width=width))
+            for item in items.items():
+                item.show()
+            pts = t.points
+            finite = np.all(np.isfinite(pts), axis=1)
+            pts = pts[finite] if not finite.all() else pts
+            items.shadow.setData(pts[:, 0], pts[:, 1])
+            every = max(1, math.ceil(len(pts) / MAX_MARKERS))
+            brush = pg.mkBrush(_qcolor(spec.color_hex, 200))
+            spots.extend({"pos": (float(x), float(y)), "brush": brush}
+                         for x, y in pts[::every])
+            end = {"diverged": ("x", COLORS["error"]), "converged": ("o", spec.color_hex)}.get(
+                t.status)
+            if end is not None and len(pts):
+                ends.append({"pos": (float(pts[-1, 0]), float(pts[-1, 1])), "symbol": end[0],
+                             "brush": pg.mkBrush(end[1]), "pen": pg.mkPen("#000000", width=1),
+                             "size": 12 if end[0] == "x" else 8})
+        self.markers.setData(spots)
+        self.ends.setData(ends)
+        for item in (self.markers, self.ends):
+            item.setVisible(shown)
+        self.draw_cursor()
+
+    def draw_cursor(self) -> None:
+        """The paths split at the playback cursor, the iterates there, the selected run's next
+        step: cheap, so playback redraws only this."""
+        m = self.model
+        shown = m.active and bool(m.trajectories)
+        spots = []
+        for i, items in enumerate(self.runs):
+            t = m.trajectories[i] if shown and i < len(m.trajectories) else None
+            if t is None:
+                continue
+            k = min(m.cursor, t.steps)
+            done, rest = t.points[: k + 1], t.points[k:]
+            items.done.setData(done[:, 0], done[:, 1])
+            items.rest.setData(rest[:, 0], rest[:, 1])
+            if np.all(np.isfinite(t.points[k])):
+                spots.append({"pos": (float(t.points[k, 0]), float(t.points[k, 1])),
+                              "brush": pg.mkBrush(m.runs[i].color_hex),
+                              "pen": pg.mkPen("#000000" if i != m.selected else "#ffffff",
+                                              width=1.5 if i != m.selected else 2.5),
+                              "size": 11 if i != m.selected else 14})
+        self.iterates.setData(spots)
+        self.iterates.setVisible(shown)
+        self._draw_step(shown)
+
+    def _draw_step(self, shown: bool) -> None:
+        parts = step_parts(self.model) if shown else None
+        if parts is None:
+            self.step_arrow.setData([], [])
+            self.part_arrows.setData([], [])
+            self.step_label.hide()
+            return
+        origin, step, pieces, text = parts
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        span = min(x1 - x0, y1 - y0)
+        length = float(np.hypot(*step))
+        # Steps of 1e-3 would be invisible: every arrow is scaled by one factor, so they keep
+        # their proportions; the label says by how much.
+        scale = 1.0
+        if length > 0 and length < ARROW_MIN * span:
+            scale = ARROW_MIN * span / length
+        s = step * scale
+        self.step_arrow.setData(*arrows(origin[0], origin[1], s[0], s[1], head=0.22))
+        xs, ys = [], []
+        for piece in pieces:
+            p = piece * scale
+            if np.all(np.isfinite(p)) and np.hypot(*p) > 0:
+                ax, ay = arrows(origin[0], origin[1], p[0], p[1], head=0.22)
+                xs.append(ax)
+                ys.append(ay)
+        self.part_arrows.setData(np.concatenate(xs) if xs else [], np.concatenate(ys) if ys else [])
+        if scale != 1.0:
+            text += f"\n(arrows ×{scale:.3g})"
+        self.step_label.setText(text)
+        # the label beside the arrow's tip, on the side towards the middle of the view, so it
+        # stays inside the plot
+        tip = (origin[0] + s[0], origin[1] + s[1])
+        self.step_label.setAnchor((1.0 if tip[0] > (x0 + x1) / 2 else 0.0,
+                                   0.0 if tip[1] > (y0 + y1) / 2 else 1.0))
+        self.step_label.setPos(*tip)
+        self.step_label.show()
+
+    # -- what is drawn (tests compare it with the core) ------------------------------------------
+    def path_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The whole drawn path of run ``index`` (before and after the cursor)."""
+        items = self.runs[index]
+        dx, dy = items.done.getData()
+        rx, ry = items.rest.getData()
+        return np.concatenate([dx, rx[1:]]), np.concatenate([dy, ry[1:]])
+
+    def iterate_positions(self) -> list[tuple[float, float]]:
+        xs, ys = self.iterates.getData()
+        return [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+
+
+def step_parts(model: RaceModel):
+    """The selected run's step from the cursor: (origin, step, parts, text), or None.
+
+    The parts show how the step is built: gradient descent's -lr g; heavy ball's -lr g and
+    -lr beta v (the velocity carried over); Nesterov's look-ahead adds -lr beta (beta v + g);
+    Adam, RMSprop and Adagrad scale -g coordinate by coordinate; Newton bends it by H."""
+    i = model.selected
+    if not (0 <= i < len(model.trajectories)) or model.trajectories[i] is None:
+        return None
+    t, spec = model.trajectories[i], model.runs[i]
+    k = min(model.cursor, t.steps)
+    if k >= t.steps:
+        return None
+    origin, step = t.points[k], t.points[k + 1] - t.points[k]
+    g = t.gradients[k]
+    lr = float(t.rates[k]) if t.rates is not None and len(t.rates) > k else 1.0
+    pieces = []
+    name = spec.optimizer
+    h = spec.hyper
+    if name == "SGD":
+        beta = float(h.get("momentum", 0.0))
+        if beta and h.get("nesterov"):
+            pieces = [-lr * g, -lr * beta * t.state["velocity"][k + 1]]
+            text = "Nesterov: step = −lr·∇f − lr·β·v (look-ahead)"
+        elif beta and k > 0:
+            pieces = [-lr * g, -lr * beta * t.state["velocity"][k]]
+            text = "momentum: step = −lr·∇f − lr·β·v"
+        else:
+            pieces = [-lr * g]
+            text = "gradient descent: step = −lr·∇f"
+    elif name in ("Adam", "AdamW"):
+        scale = t.state["scale"][k + 1]
+        pieces = [-lr * g]
+        text = (f"{name}: step = −lr·m̂/(√v̂+ε)\nper-coordinate scale "
+                f"x {scale[0]:.3g}, y {scale[1]:.3g}")
+    elif name in ("RMSprop", "Adagrad"):
+        pieces = [-lr * g]
+        text = f"{name}: −∇f scaled per coordinate"
+    elif name == "Newton":
+        pieces = [-lr * g]
+        text = "Newton: step = −(H + λI)⁻¹∇f"
+    else:
+        pieces = [-g / max(float(np.hypot(*g)), 1e-300) * float(np.hypot(*step))]
+        text = "L-BFGS: quasi-Newton direction, line search"
+    return origin, step, pieces, text
