@@ -32,3 +32,19 @@ def test_readme_names_both_commands():
     assert "pip install '.[test]' && pytest" in text
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install '.[test]' && pytest" in ci
+
+
+def test_optimizer_example_runs(tmp_path, monkeypatch):
+    text = README.read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "ec.optimize(" in b)
+    import explorer.core as ec
+
+    monkeypatch.chdir(tmp_path)  # the example writes adam.csv and adam.json
+    namespace: dict = {"ec": ec, "np": np}
+    exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
+    t = namespace["t"]
+    assert t.status in ("converged", "max_steps") and t.points.shape[1] == 2
+    assert (tmp_path / "adam.csv").read_text().startswith("step,x,y,value,grad_x,grad_y")
+    finals = namespace["finals"]
+    rates = np.geomspace(1e-3, 1, 40)
+    assert np.all(np.isinf(finals[rates > 0.11])) and np.all(np.isfinite(finals[rates < 0.09]))
