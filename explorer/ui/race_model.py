@@ -60,7 +60,7 @@ def stability_limit_for(spec, f, point) -> tuple[float | None, str]:
         return limit * (1 + beta), "2(1+β)/λ_max"
     if spec.optimizer == "SGD":
         return limit, "2/λ_max"
-    return limit, "2/λ_max (gradient descent's, for reference)"
+    return limit, "GD's 2/λ_max"
 
 
 def _is_quadratic(f) -> bool:

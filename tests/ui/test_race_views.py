@@ -196,7 +196,7 @@ def test_sweep_of_gradient_descent_on_the_bowl(race, qtbot):
     assert view.limit_x() == pytest.approx(2 / 20, rel=1e-9)  # 2/λ_max, λ_max = 20
     assert view.lr_x() == pytest.approx(1e-3)
     label = view.limit_line.label.format
-    assert "2/λ_max = 0.1" in label and "at the start" not in label  # exact on a quadratic
+    assert "2/λ_max = 0.1" in label and "at start" not in label  # exact on a quadratic
     start = 0.5 * (-1.5) ** 2 + 10 * 2.0**2
     rates, finals = view.finite_points()
     diverged = view.diverged_rates()

@@ -298,8 +298,9 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
         if self.loss_shift is None:
             title, left = "Loss f(xₖ)", "f(xₖ)"
         else:
-            title = f"Loss f(xₖ) − m + ε, m = {self.loss_shift:.4g} the least f of any run"
-            left = "f(xₖ) − m + ε"
+            # m: the least f of any run (f <= 0 somewhere), so the log axis can show it
+            title = f"Loss f(xₖ) − m, m = {self.loss_shift:.3g}"
+            left = "f(xₖ) − m"
         self.loss_plot.getPlotItem().setTitle(title + name, color=COLORS["axis_text"], size="9pt")
         self.loss_plot.getPlotItem().setLabel("left", left)
 

@@ -137,7 +137,7 @@ class SweepView(RefreshWhenShown, QtWidgets.QWidget):
         if sweep.limit is not None and sweep.limit > 0:
             text = f"{sweep.limit_text} = {sweep.limit:.3g}"
             if not sweep.quadratic:  # the Hessian, and the limit, change along the way
-                text += " (at the start)"
+                text += " (at start)"
             # shown first: a hidden line's label ignores new text
             self.limit_line.show()
             self.limit_line.setPos(math.log10(sweep.limit))
@@ -188,8 +188,9 @@ class SweepView(RefreshWhenShown, QtWidgets.QWidget):
         plot = self.plot
         plot.setTitle(title, color=COLORS["axis_text"], size="9pt")
         steps = min(self.session.race_steps, SWEEP_MAX_STEPS)
-        value = "f" if self.shift is None else f"f − m + ε, m = {self.shift:.4g}"
-        plot.setLabel("left", f"{value} after {steps:,} steps")
+        value = (f"f after {steps:,} steps" if self.shift is None
+                 else f"f − m after {steps:,} steps (m = {self.shift:.3g})")
+        plot.setLabel("left", value)
 
     # -- for tests -------------------------------------------------------------------------------
     def limit_x(self) -> float | None:
