@@ -163,9 +163,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jacobian_panel = JacobianPanel(self.jacobian_model)
         self.jacobian_view = None
         self.jacobian_holder = PlotHolder()
-        self.race_panel = RacePanel(self.session, self.race_model)
-        self.race_panel.export_run_requested.connect(self.export_run)
-        self.race_panel.export_view_requested.connect(self.export_landscape_view)
+        # The race's panel (~0.13 s to build: its table and editor) is built when first shown.
+        self.race_panel = None
+        self.race_area = _scrolling(QtWidgets.QLabel("Loading the race…"))
         self.race_overlay = self.race_plots = self.sweep_view = None
         self.race_plots_holder = PlotHolder()
         self.sweep_holder = PlotHolder()
@@ -188,7 +188,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("surface", "Surface 3D", self.surface_holder, "right"),
                 ("jacobian", "Jacobian map", _scrolling(self.jacobian_panel), "right"),
                 ("jacobian_view", "Map and its Jacobian", self.jacobian_holder, "bottom"),
-                ("race", "Optimizer race", _scrolling(self.race_panel), "right"),
+                ("race", "Optimizer race", self.race_area, "right"),
                 ("race_plots", "Loss and |∇f| per step", self.race_plots_holder, "right"),
                 ("sweep", "Learning-rate sweep", self.sweep_holder, "right")):
             dock = QtWidgets.QDockWidget(title, self)
@@ -272,6 +272,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session.connect("show_race", lambda s, f: self._show_race_lab(s.show_race))
         self.docks["race"].toggleViewAction().toggled.connect(
             lambda shown: shown or self.session.set_option("show_race", False))
+        self.docks["race"].visibilityChanged.connect(lambda shown: shown and self._race_panel())
 
         self._build_status_bar()
         self._build_menus()
@@ -538,6 +539,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_race_lab(self, shown: bool) -> None:
         """The race's panel, loss curves and sweep shown and raised, or hidden."""
         docks = [self.docks[k] for k in ("race", "race_plots", "sweep")]
+        if shown:
+            self._race_panel()
         if not shown:
             for dock in docks:
                 dock.hide()
@@ -552,6 +555,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks([docks[0]], [max(480, self.width() // 3)],
                              QtCore.Qt.Orientation.Horizontal)
         self.race_model.request()
+
+    def _race_panel(self) -> RacePanel:
+        if self.race_panel is None:
+            self.race_panel = RacePanel(self.session, self.race_model)
+            self.race_panel.export_run_requested.connect(self.export_run)
+            self.race_panel.export_view_requested.connect(self.export_landscape_view)
+            self.race_area.setWidget(self.race_panel)
+        return self.race_panel
 
     def _race_on_surface(self) -> None:
         """The paths walked on the 3D surface too, up to the playback cursor."""
