@@ -75,6 +75,15 @@ _EXPORTS = {
     "optimize_many": "optimizers",
     "lr_sweep": "optimizers",
     "stability_limit": "optimizers",
+    "Node": "graph",
+    "Graph": "graph",
+    "Step": "graph",
+    "computational_graph": "graph",
+    "GradientCheck": "graph",
+    "gradient_check": "graph",
+    "gradient_check_curve": "graph",
+    "LayerChain": "graph",
+    "layer_chain": "graph",
     "Session": "session",
 }
 
