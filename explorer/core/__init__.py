@@ -75,6 +75,7 @@ _EXPORTS = {
     "optimize_many": "optimizers",
     "lr_sweep": "optimizers",
     "stability_limit": "optimizers",
+    "prepare": "optimizers",
     "Node": "graph",
     "Graph": "graph",
     "Step": "graph",

@@ -1,13 +1,18 @@
 """Optimizers as small update rules, and a runner that advances many runs at once.
 
-Each first-order rule follows ``torch.optim``'s single-tensor code line by line (its keyword
-names, defaults and order of operations), so a trajectory reproduces PyTorch's in float64 to
-rounding. The rules are written over arrays of shape (R, n), one row per run, so a whole race
-(or a sweep over 40 learning rates) is one NumPy step per iteration: the runner evaluates every
-run's gradient in one compiled call, then lets each group of runs sharing an optimizer class
-and its hyper-parameters (all but the learning rate, which may differ per row) take its step.
+Each first-order rule is one function of named numbers (``sgd_rule``, ``adam_rule``...) that
+follows ``torch.optim``'s single-tensor code line by line (its keyword names, defaults and
+order of operations), so a trajectory reproduces PyTorch's in float64 to rounding. A rule is
+elementwise: arithmetic, ``np.sqrt``, ``np.maximum`` and ``if`` on hyper-parameters only. The
+same function therefore steps arrays of shape (R, n), one row per run, so that a whole race (or
+a sweep over 40 learning rates) is one NumPy step per iteration, and, compiled by numba, one
+coordinate at a time in the fast runner (:mod:`._fast`).
 
 Newton solves (H + damping I) d = g. L-BFGS is SciPy's L-BFGS-B, its iterates recorded.
+
+:func:`optimize_many` takes the compiled path for a function once :func:`prepare` has compiled
+its gradient (a second or two, once per expression: call it from a worker thread); until then,
+and wherever numba cannot compile the expression, it steps with NumPy. Both give the same runs.
 """
 
 from __future__ import annotations
@@ -37,13 +42,92 @@ __all__ = [
     "Trajectory",
     "optimize",
     "optimize_many",
+    "prepare",
     "lr_sweep",
     "stability_limit",
     "DIVERGENCE_LIMIT",
+    "sgd_rule",
+    "adagrad_rule",
+    "rmsprop_rule",
+    "adam_rule",
+    "solve2",
+    "least_norm2",
 ]
 
 DIVERGENCE_LIMIT = 1e12  # |f| above this, or a non-finite value, ends a run as diverged
 _CHECK_EVERY = 32  # steps between checks whether every run has stopped
+
+
+# -- update rules --------------------------------------------------------------------------------
+# One step of each first-order optimizer, as torch.optim writes it. The arguments are numbers or
+# arrays of one shape (the hyper-parameters are numbers; ``lr`` may also be one per row, (R, 1));
+# ``t`` counts steps from 1. A rule changes nothing in place: it returns the new point, then the
+# new buffers in the order of its class's ``state_names``.
+
+
+def sgd_rule(x, g, velocity, t, lr, momentum, dampening, weight_decay, nesterov):
+    """torch.optim.SGD: returns (x, velocity)."""
+    if weight_decay != 0:
+        g = g + weight_decay * x
+    if momentum != 0:
+        if t == 1:
+            velocity = g
+        else:
+            velocity = velocity * momentum + (1 - dampening) * g
+        if nesterov:
+            g = g + momentum * velocity
+        else:
+            g = velocity
+    return x - lr * g, velocity
+
+
+def adagrad_rule(x, g, state_sum, t, lr, lr_decay, weight_decay, eps):
+    """torch.optim.Adagrad: returns (x, sum)."""
+    if weight_decay != 0:
+        g = g + weight_decay * x
+    clr = lr / (1 + (t - 1) * lr_decay)
+    state_sum = state_sum + g * g
+    std = np.sqrt(state_sum) + eps
+    return x - clr * (g / std), state_sum
+
+
+def rmsprop_rule(x, g, square_avg, grad_avg, velocity, t, lr, alpha, eps, weight_decay, momentum,
+                 centered):
+    """torch.optim.RMSprop: returns (x, square_avg, grad_avg, velocity)."""
+    if weight_decay != 0:
+        g = g + weight_decay * x
+    square_avg = square_avg * alpha + (1 - alpha) * (g * g)
+    if centered:
+        grad_avg = grad_avg + (1 - alpha) * (g - grad_avg)  # torch's lerp_
+        avg = np.sqrt(square_avg - grad_avg * grad_avg)
+    else:
+        avg = np.sqrt(square_avg)
+    avg = avg + eps
+    if momentum > 0:
+        velocity = velocity * momentum + g / avg
+        return x - lr * velocity, square_avg, grad_avg, velocity
+    return x - lr * (g / avg), square_avg, grad_avg, velocity
+
+
+def adam_rule(x, g, m, v, v_max, t, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled):
+    """torch.optim.Adam, and AdamW when ``decoupled``: returns (x, m, v, v_max, scale), where
+    ``scale`` = lr / denominator is the factor the step applies to m."""
+    if decoupled:
+        x = x * (1 - lr * weight_decay)
+    elif weight_decay != 0:
+        g = g + weight_decay * x
+    m = m + (1 - beta1) * (g - m)  # torch's lerp_
+    v = v * beta2 + (1 - beta2) * (g * g)
+    bias_correction1 = 1 - beta1 ** t
+    bias_correction2_sqrt = np.sqrt(1 - beta2 ** t)
+    step_size = lr / bias_correction1
+    if amsgrad:
+        v_max = np.maximum(v_max, v)
+        denom = np.sqrt(v_max) / bias_correction2_sqrt + eps
+    else:
+        denom = np.sqrt(v) / bias_correction2_sqrt + eps
+    scale = step_size / denom
+    return x - step_size * (m / denom), m, v, v_max, scale
 
 
 class Optimizer:
@@ -81,7 +165,8 @@ class Optimizer:
 
     def step(self, x, g, state, t, lr):
         """Return the next points of rows ``x`` (R, n) from their gradients ``g`` at step
-        ``t`` (1 for the first), updating ``state`` in place; ``lr`` is a scalar or (R, 1)."""
+        ``t`` (1 for the first), putting the new buffers into ``state``; ``lr`` is a scalar or
+        (R, 1)."""
         raise NotImplementedError
 
     def __eq__(self, other) -> bool:
@@ -138,17 +223,9 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
 
     def step(self, x, g, state, t, lr):
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * x
-        if self.momentum != 0:
-            buf = state["velocity"]
-            if t == 1:
-                buf[...] = g
-            else:
-                buf *= self.momentum
-                buf += (1 - self.dampening) * g
-            g = g + self.momentum * buf if self.nesterov else buf
-        return x - lr * g
+        x, state["velocity"] = sgd_rule(x, g, state["velocity"], t, lr, self.momentum,
+                                        self.dampening, self.weight_decay, self.nesterov)
+        return x
 
 
 class Adagrad(Optimizer):
@@ -162,12 +239,9 @@ class Adagrad(Optimizer):
         return {"sum": np.full_like(x, self.initial_accumulator_value)}
 
     def step(self, x, g, state, t, lr):
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * x
-        clr = lr / (1 + (t - 1) * self.lr_decay)
-        state["sum"] += g * g
-        std = np.sqrt(state["sum"]) + self.eps
-        return x - clr * (g / std)
+        x, state["sum"] = adagrad_rule(x, g, state["sum"], t, lr, self.lr_decay,
+                                       self.weight_decay, self.eps)
+        return x
 
 
 class RMSprop(Optimizer):
@@ -178,24 +252,10 @@ class RMSprop(Optimizer):
     state_names = ("square_avg", "grad_avg", "velocity")
 
     def step(self, x, g, state, t, lr):
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * x
-        sq = state["square_avg"]
-        sq *= self.alpha
-        sq += (1 - self.alpha) * (g * g)
-        if self.centered:
-            avg_g = state["grad_avg"]
-            avg_g += (1 - self.alpha) * (g - avg_g)  # torch's lerp_
-            avg = np.sqrt(sq - avg_g * avg_g)
-        else:
-            avg = np.sqrt(sq)
-        avg = avg + self.eps
-        if self.momentum > 0:
-            buf = state["velocity"]
-            buf *= self.momentum
-            buf += g / avg
-            return x - lr * buf
-        return x - lr * (g / avg)
+        x, state["square_avg"], state["grad_avg"], state["velocity"] = rmsprop_rule(
+            x, g, state["square_avg"], state["grad_avg"], state["velocity"], t, lr, self.alpha,
+            self.eps, self.weight_decay, self.momentum, self.centered)
+        return x
 
 
 class Adam(Optimizer):
@@ -209,23 +269,10 @@ class Adam(Optimizer):
 
     def step(self, x, g, state, t, lr):
         beta1, beta2 = self.betas
-        if self.decoupled:
-            x = x * (1 - lr * self.weight_decay)
-        elif self.weight_decay != 0:
-            g = g + self.weight_decay * x
-        m, v = state["m"], state["v"]
-        m += (1 - beta1) * (g - m)  # torch's lerp_
-        v *= beta2
-        v += (1 - beta2) * (g * g)
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** t)
-        step_size = lr / bias_correction1
-        if self.amsgrad:
-            np.maximum(state["v_max"], v, out=state["v_max"])
-            v = state["v_max"]
-        denom = np.sqrt(v) / bias_correction2_sqrt + self.eps
-        state["scale"][...] = step_size / denom
-        return x - step_size * (m / denom)
+        x, state["m"], state["v"], state["v_max"], state["scale"] = adam_rule(
+            x, g, state["m"], state["v"], state["v_max"], t, lr, beta1, beta2, self.eps,
+            self.weight_decay, self.amsgrad, self.decoupled)
+        return x
 
 
 class AdamW(Adam):
@@ -239,25 +286,66 @@ class AdamW(Adam):
 class Newton(Optimizer):
     """x <- x - lr (H + damping I)^-1 g: one step to a quadratic's stationary point (a
     saddle's too: Newton does not know minima from saddles); damping blends towards gradient
-    descent with step 1 / damping."""
+    descent with step 1 / damping. Where H + damping I is singular the step is the least-norm
+    one (the pseudo-inverse's). With two variables the solve is Cramer's rule (solve2)."""
 
     defaults = dict(lr=1.0, damping=0.0)
     state_names = ("direction",)
     uses_hessian = True
 
     def step(self, x, g, state, t, lr):
-        h = state["hessian"]
-        a = h + self.damping * np.eye(x.shape[1])
-        with np.errstate(all="ignore"):
+        a = state["hessian"] + self.damping * np.eye(x.shape[1])
+        d = _solve_rows(a, g)
+        state["direction"] = -d
+        return x - lr * d
+
+
+def solve2(a00, a01, a10, a11, b0, b1):
+    """(d0, d1, det): [[a00, a01], [a10, a11]] d = (b0, b1) by Cramer's rule, elementwise
+    (numbers or arrays: the fast path compiles this same function). Where ``det`` is 0 the
+    matrix is singular and d is inf or NaN; a NaN entry makes both d0 and d1 NaN."""
+    det = a00 * a11 - a01 * a10
+    return (a11 * b0 - a01 * b1) / det, (a00 * b1 - a10 * b0) / det, det
+
+
+def least_norm2(a00, a01, a10, a11, b0, b1):
+    """The least-norm least-squares solution of A d = b for a singular 2 x 2 A (numbers):
+    A has rank one, so its pseudo-inverse is A^T / |A|^2; 0 where A is 0."""
+    total = a00 * a00 + a01 * a01 + a10 * a10 + a11 * a11
+    if total == 0:
+        return 0.0 * b0, 0.0 * b1
+    return (a00 * b0 + a10 * b1) / total, (a01 * b0 + a11 * b1) / total
+
+
+def _solve_rows(a, g):
+    """d with a[r] d[r] = g[r] for each row r: where a[r] is singular the least-norm
+    least-squares d[r] instead, NaN in a row with a NaN entry. One and two variables in closed
+    form (as the fast path solves them), more with LAPACK."""
+    n = g.shape[1]
+    with np.errstate(all="ignore"):
+        if n == 1:
+            d = g / a[:, 0]
+            singular = a[:, 0, 0] == 0
+            d[singular] = 0.0 * g[singular]  # lstsq's 0 (NaN for a NaN gradient)
+        elif n == 2:
+            d0, d1, det = solve2(a[:, 0, 0], a[:, 0, 1], a[:, 1, 0], a[:, 1, 1], g[:, 0], g[:, 1])
+            d = np.empty_like(g)
+            d[:, 0], d[:, 1] = d0, d1
+            for r in np.flatnonzero(det == 0):
+                d[r] = least_norm2(*map(float, a[r].ravel()), *map(float, g[r]))
+        else:
+            finite = np.all(np.isfinite(a), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
             try:
                 d = np.linalg.solve(a, g[..., None])[..., 0]
-            except np.linalg.LinAlgError:  # a singular row: the least-norm step instead
-                d = np.full_like(g, np.nan)
-                for r in range(len(a)):
-                    if np.all(np.isfinite(a[r])) and np.all(np.isfinite(g[r])):
+            except np.linalg.LinAlgError:  # a singular row: solve row by row
+                d = np.empty_like(g)
+                for r in np.flatnonzero(finite):
+                    try:
+                        d[r] = np.linalg.solve(a[r], g[r])
+                    except np.linalg.LinAlgError:
                         d[r] = np.linalg.lstsq(a[r], g[r], rcond=None)[0]
-        state["direction"][...] = -d
-        return x - lr * d
+            d[~finite] = np.nan
+    return d
 
 
 class LBFGS(Optimizer):
@@ -457,19 +545,27 @@ def _write_atomically(path, text: str) -> None:
 # -- running -------------------------------------------------------------------------------------
 def optimize(f, start, optimizer: Optimizer, steps: int = 2000, tol: float = 1e-10,
              clip: float | None = None, schedule: Schedule | None = None, noise: float = 0.0,
-             seed: int = 0) -> Trajectory:
+             seed: int = 0, fast: bool | None = None) -> Trajectory:
     """Run ``optimizer`` on ``f`` from ``start`` for at most ``steps`` steps.
 
     Returns a :class:`Trajectory`; a run that diverges stops there and says so, it never
-    raises for numeric reasons.
+    raises for numeric reasons. ``fast`` is :func:`optimize_many`'s.
     """
     run = Run(tuple(start), optimizer, clip, schedule, noise, seed)
-    return optimize_many(f, [run], steps=steps, tol=tol)[0]
+    return optimize_many(f, [run], steps=steps, tol=tol, fast=fast)[0]
 
 
-def optimize_many(f, runs: list[Run], steps: int = 2000, tol: float = 1e-10) -> list[Trajectory]:
-    """Advance every run together, one NumPy step per iteration for all of them; returns one
-    :class:`Trajectory` per run, equal to what :func:`optimize` gives for it alone."""
+def optimize_many(f, runs: list[Run], steps: int = 2000, tol: float = 1e-10,
+                  fast: bool | None = None) -> list[Trajectory]:
+    """Advance every run together; returns one :class:`Trajectory` per run, equal to what
+    :func:`optimize` gives for it alone.
+
+    ``fast``: None (the default) takes the compiled path when :func:`prepare` has already
+    compiled ``f``, else steps with NumPy (one NumPy step per iteration for all runs); True
+    prepares ``f`` first (blocking, a second or two the first time); False always uses NumPy.
+    Either path gives the same runs; where numba or the expression cannot be compiled, NumPy
+    steps them.
+    """
     variables = tuple(f.variables)
     n = len(variables)
     steps = int(steps)
@@ -485,13 +581,26 @@ def optimize_many(f, runs: list[Run], steps: int = 2000, tol: float = 1e-10) -> 
             out[i] = _lbfgs(f, r, starts[i], steps, tol)
     if stepped:
         for i, t in zip(stepped, _run_rows(f, [runs[i] for i in stepped], starts[stepped],
-                                           steps, tol), strict=True):
+                                           steps, tol, fast), strict=True):
             out[i] = t
+    text = f.text if hasattr(f, "text") else str(f)  # (str of a Function prints SymPy: slow)
     for t, r in zip(out, runs, strict=True):
-        t.variables, t.function, t.optimizer = variables, getattr(f, "text", str(f)), r.optimizer
+        t.variables, t.function, t.optimizer = variables, text, r.optimizer
         t.start, t.schedule, t.clip, t.noise, t.seed = (tuple(map(float, r.start)), r.schedule,
                                                         r.clip, float(r.noise), int(r.seed))
     return out
+
+
+def prepare(f, hessian: bool = True) -> bool:
+    """Compile ``f``'s gradient (and Hessian, for Newton) for the fast path of
+    :func:`optimize_many`; blocking (importing numba, then compiling: a second or two the
+    first time, a fraction of one per new expression), so call it from a worker thread.
+    Compiled expressions are cached (parameter values are arguments: changing them needs no
+    new compile). Returns whether the fast path is ready for ``f``; False, without raising,
+    where numba is missing or cannot compile the expression."""
+    from . import _fast
+
+    return _fast.prepare(f, hessian=hessian)
 
 
 def _start(start, n: int) -> np.ndarray:
@@ -501,7 +610,25 @@ def _start(start, n: int) -> np.ndarray:
     return p
 
 
-def _run_rows(f, runs, starts, steps, tol) -> list[Trajectory]:
+@dataclass
+class _Rows:
+    """What both runners share: the runs sorted by group (each group a contiguous slice of
+    rows), their schedules as a table of rates (row, step), clips (inf: none), the pre-drawn
+    noise of the noisy rows, and the arrays the runners fill, one run per row."""
+
+    runs: list
+    groups: list  # (optimizer, slice)
+    rates: np.ndarray  # (rows, max(steps, 1))
+    clips: np.ndarray  # (rows,)
+    noisy: np.ndarray  # indices of the rows with noise
+    noise: np.ndarray  # (steps, len(noisy), n): noise * standard normal, in the order drawn
+    points: np.ndarray  # (rows, steps + 1, n)
+    grads: np.ndarray  # (rows, steps + 1, n)
+    history: np.ndarray  # (rows, slots, steps + 1, n): buffer s is state_names[s]
+    states: list  # each group's buffers before the first step
+
+
+def _rows(runs, starts, steps) -> tuple[_Rows, np.ndarray]:
     rows, n = starts.shape
     # Rows sorted by group, so that each group steps on a contiguous slice (views, no copies).
     keys: dict = {}
@@ -509,93 +636,140 @@ def _run_rows(f, runs, starts, steps, tol) -> list[Trajectory]:
         keys.setdefault(r.optimizer.group_key(), []).append(i)
     order = np.array([i for idx in keys.values() for i in idx])
     runs = [runs[i] for i in order]
-    starts = starts[order]
     groups, begin = [], 0
     for idx in keys.values():
         groups.append((runs[begin].optimizer, slice(begin, begin + len(idx))))
         begin += len(idx)
-
-    gradient = f.gradient_function()
-    hessian = f.hessian_function() if any(r.optimizer.uses_hessian for r in runs) else None
-    rates = np.empty((max(steps, 1), rows))
+    rates = np.empty((rows, max(steps, 1)))
     for i, r in enumerate(runs):
         lr = r.optimizer.hyperparameters.get("lr", 1.0)
-        rates[:, i] = (r.schedule or Schedule()).rates(lr, max(steps, 1))
-    rates = rates[:, :, None]
-    states = [opt.init_state(starts[sl]) for opt, sl in groups]
-    recorded = [(name, sl, state) for (opt, sl), state in zip(groups, states, strict=True)
-                for name in opt.state_names]
-    history = {name: np.zeros((steps + 1, rows, n)) for name, _, _ in recorded}
-    clips = np.array([r.clip if r.clip is not None else np.inf for r in runs])[:, None]
-    clipped = bool(np.isfinite(clips).any())
-    noisy = [(i, r.noise, np.random.default_rng(r.seed)) for i, r in enumerate(runs) if r.noise]
+        rates[i] = (r.schedule or Schedule()).rates(lr, max(steps, 1))
+    clips = np.array([r.clip if r.clip is not None else np.inf for r in runs], dtype=float)
+    # Drawn as the steps would draw them, n numbers a step from each run's own generator.
+    noisy = np.array([i for i, r in enumerate(runs) if r.noise], dtype=np.int64)
+    noise = np.empty((steps, len(noisy), n))
+    for k, i in enumerate(noisy):
+        rng = np.random.default_rng(runs[i].seed)
+        noise[:, k] = runs[i].noise * rng.standard_normal((steps, n))
+    points = np.empty((rows, steps + 1, n))
+    points[:, 0] = starts[order]
+    slots = max(len(opt.state_names) for opt, _ in groups) or 1
+    history = np.zeros((rows, slots, steps + 1, n))
+    states = [opt.init_state(points[sl, 0]) for opt, sl in groups]
+    for (opt, sl), state in zip(groups, states, strict=True):
+        for s, name in enumerate(opt.state_names):
+            history[sl, s, 0] = state[name]
+    return _Rows(runs, groups, rates, clips, noisy, noise, points, np.empty_like(points),
+                 history, states), order
 
-    points = np.empty((steps + 1, rows, n))
-    grads = np.empty((steps + 1, rows, n))
-    points[0] = starts
-    last = steps
+
+def _run_rows(f, runs, starts, steps, tol, fast) -> list[Trajectory]:
+    rows, order = _rows(runs, starts, steps)
+    last = None
+    if fast is not False:
+        from . import _fast
+
+        if fast:
+            _fast.prepare(f, hessian=any(opt.uses_hessian for opt, _ in rows.groups))
+        last = _fast.run(f, rows, steps, tol, _CHECK_EVERY)
+    if last is None:
+        last = _step_with_numpy(f, rows, steps, tol)
+    points = rows.points[:, : last + 1]
     with np.errstate(all="ignore"):
-        for t in range(1, steps + 1):
-            x = points[t - 1]
-            g = grads[t - 1] = gradient(x)
-            if noisy:
-                g = g.copy()
-                for i, sigma, rng in noisy:
-                    g[i] += sigma * rng.standard_normal(n)
-            if clipped:
-                norm = np.sqrt(np.sum(g * g, axis=1, keepdims=True))
-                g = g * np.minimum(clips / (norm + 1e-6), 1.0)
-            lr_t = rates[t - 1]
-            nxt = points[t]
-            for (opt, sl), state in zip(groups, states, strict=True):
-                if opt.uses_hessian:
-                    state["hessian"] = hessian(x[sl])
-                nxt[sl] = opt.step(x[sl], g[sl], state, t, lr_t[sl])
-            for name, sl, state in recorded:
-                history[name][t, sl] = state[name]
-            if t % _CHECK_EVERY == 0 and _all_stopped(points, grads, t, tol):
-                last = t
-                break
-        grads[last] = gradient(points[last])
-        values = f(*np.moveaxis(points[: last + 1], -1, 0))
-        values = np.broadcast_to(values, points[: last + 1].shape[:2])
-        trajectories = _trajectories(runs, points, grads, values, rates, history, last, tol)
-    back = np.empty(rows, dtype=int)
-    back[order] = np.arange(rows)
+        values = np.broadcast_to(f(*np.moveaxis(points, -1, 0)), points.shape[:2])
+    trajectories = _trajectories(rows, values, last, tol)
+    back = np.empty(len(order), dtype=int)
+    back[order] = np.arange(len(order))
     return [trajectories[i] for i in back]
 
 
-def _trajectories(runs, points, grads, values, rates, history, last, tol):
+def _step_with_numpy(f, rows: _Rows, steps, tol) -> int:
+    """Step every row with NumPy, one call of each rule per group and step; returns the last
+    step taken (the points, gradients and history up to it are filled in)."""
+    gradient = f.gradient_function()
+    uses_hessian = any(opt.uses_hessian for opt, _ in rows.groups)
+    hessian = f.hessian_function() if uses_hessian else None
+    points, grads, history = rows.points, rows.grads, rows.history
+    rates = rows.rates[:, :, None]
+    clipped = np.flatnonzero(np.isfinite(rows.clips))
+    clips = rows.clips[clipped, None]
+    last = steps
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            x = points[:, t - 1]
+            g = grads[:, t - 1] = gradient(x)
+            if len(rows.noisy) or len(clipped):
+                g = g.copy()
+            if len(rows.noisy):
+                g[rows.noisy] += rows.noise[t - 1]
+            if len(clipped):  # torch.nn.utils.clip_grad_norm_
+                gc = g[clipped]
+                g[clipped] = gc * np.minimum(clips / (_norms(gc)[:, None] + 1e-6), 1.0)
+            lr_t = rates[:, t - 1]
+            nxt = points[:, t]
+            for (opt, sl), state in zip(rows.groups, rows.states, strict=True):
+                if opt.uses_hessian:
+                    state["hessian"] = hessian(x[sl])
+                nxt[sl] = opt.step(x[sl], g[sl], state, t, lr_t[sl])
+                for s, name in enumerate(opt.state_names):
+                    history[sl, s, t] = state[name]
+            if t % _CHECK_EVERY == 0 and _all_stopped(points, grads, t, tol):
+                last = t
+                break
+        grads[:, last] = gradient(points[:, last])
+    return last
+
+
+def _trajectories(rows: _Rows, values, last, tol) -> list[Trajectory]:
+    """Each row's trajectory, cut where it stopped: the first point with a non-finite
+    coordinate or value, or |value| > DIVERGENCE_LIMIT (diverged), or else the first with
+    gradient norm <= tol (converged); else at ``last`` (max_steps)."""
+    points, grads = rows.points[:, : last + 1], rows.grads[:, : last + 1]
+    with np.errstate(all="ignore"):
+        bad = ~np.isfinite(values) | (np.abs(values) > DIVERGENCE_LIMIT) | ~_finite(points)
+        small = _norms(grads) <= tol
+    any_bad, any_small = bad.any(axis=1), small.any(axis=1)
+    first_bad, first_small = bad.argmax(axis=1), small.argmax(axis=1)
     out = []
-    for i in range(len(runs)):
-        v = values[:, i]
-        bad = ~np.isfinite(v) | (np.abs(v) > DIVERGENCE_LIMIT) | ~np.all(
-            np.isfinite(points[: last + 1, i]), axis=1)
-        small = np.sqrt(np.sum(grads[: last + 1, i] ** 2, axis=1)) <= tol
-        k_bad = int(np.argmax(bad)) if bad.any() else None
-        k_small = int(np.argmax(small)) if small.any() else None
-        if k_bad is not None and (k_small is None or k_bad <= k_small):
-            k, status = k_bad, "diverged"
-        elif k_small is not None:
-            k, status = k_small, "converged"
+    for i, run in enumerate(rows.runs):
+        if any_bad[i] and (not any_small[i] or first_bad[i] <= first_small[i]):
+            k, status = int(first_bad[i]), "diverged"
+        elif any_small[i]:
+            k, status = int(first_small[i]), "converged"
         else:
             k, status = last, "max_steps"
         out.append(Trajectory(
-            points=points[: k + 1, i].copy(), values=np.array(v[: k + 1], dtype=float),
-            gradients=grads[: k + 1, i].copy(), status=status,
-            rates=rates[:k, i, 0].copy(),
-            state={name: history[name][: k + 1, i].copy() for name in runs[i].optimizer.state_names},
+            points=points[i, : k + 1].copy(), values=np.array(values[i, : k + 1], dtype=float),
+            gradients=grads[i, : k + 1].copy(), status=status, rates=rows.rates[i, :k].copy(),
+            state={name: rows.history[i, s, : k + 1].copy()
+                   for s, name in enumerate(run.optimizer.state_names)},
         ))
     return out
 
 
 def _all_stopped(points, grads, t, tol) -> bool:
     """Whether every row has already converged or left the finite numbers by step t."""
-    x = points[t]
-    gone = ~np.all(np.isfinite(x), axis=1) | np.any(np.abs(x) > 1e150, axis=1)
-    norms = np.sqrt(np.sum(grads[:t] ** 2, axis=2))
-    done = np.any(norms <= tol, axis=0)
+    x = points[:, t]
+    gone = ~_finite(x) | np.any(np.abs(x) > 1e150, axis=1)
+    done = np.any(_norms(grads[:, :t]) <= tol, axis=1)
     return bool(np.all(gone | done))
+
+
+def _norms(g):
+    """The Euclidean norms along the last axis, summed in order (as the fast path sums):
+    NumPy's reductions along a short last axis cost as much as a Python loop."""
+    total = g[..., 0] * g[..., 0]
+    for j in range(1, g.shape[-1]):
+        total = total + g[..., j] * g[..., j]
+    return np.sqrt(total)
+
+
+def _finite(p):
+    """Whether every coordinate along the last axis is finite."""
+    ok = np.isfinite(p[..., 0])
+    for j in range(1, p.shape[-1]):
+        ok &= np.isfinite(p[..., j])
+    return ok
 
 
 def _lbfgs(f, run: Run, start, steps, tol) -> Trajectory:
@@ -639,9 +813,10 @@ def _lbfgs(f, run: Run, start, steps, tol) -> Trajectory:
 
 # -- analysis ------------------------------------------------------------------------------------
 def lr_sweep(f, start, optimizer: Optimizer, rates, steps: int = 200, tol: float = 1e-10,
-             **run_options) -> tuple[np.ndarray, list[Trajectory]]:
+             fast: bool | None = None, **run_options) -> tuple[np.ndarray, list[Trajectory]]:
     """The final value of ``optimizer`` from ``start`` at each learning rate of ``rates``
-    (one vectorised race); diverged runs give +inf. Returns (final values, trajectories)."""
+    (one vectorised race); diverged runs give +inf. Returns (final values, trajectories).
+    ``fast`` is :func:`optimize_many`'s."""
     rates = np.asarray(rates, dtype=float)
     runs = []
     for lr in rates:
@@ -650,7 +825,7 @@ def lr_sweep(f, start, optimizer: Optimizer, rates, steps: int = 200, tol: float
             raise ValueError(f"{optimizer.name} has no learning rate to sweep")
         hyper["lr"] = float(lr)
         runs.append(Run(tuple(start), type(optimizer)(**hyper), **run_options))
-    trajectories = optimize_many(f, runs, steps=steps, tol=tol)
+    trajectories = optimize_many(f, runs, steps=steps, tol=tol, fast=fast)
     finals = np.array([t.final_value if t.status != "diverged" else math.inf
                        for t in trajectories])
     return finals, trajectories
