@@ -26,8 +26,9 @@ class Sweep:
     ``statuses``, the stability ``limit`` (None when not positive) and what it is
     (``limit_text``), and whether f is a quadratic (the limit is then exact)."""
 
-    def __init__(self, run_index, label, rates, finals, statuses, limit, limit_text, quadratic):
-        self.run_index, self.label = run_index, label
+    def __init__(self, run_index, label, rates, finals, statuses, limit, limit_text, quadratic,
+                 start=None, spec=None):
+        self.run_index, self.label, self.start, self.spec = run_index, label, start, spec
         self.rates, self.finals, self.statuses = rates, finals, statuses
         self.limit, self.limit_text, self.quadratic = limit, limit_text, quadratic
 
@@ -88,7 +89,7 @@ def _sweep(f, spec, index, start, steps):
                                     clip=run.clip, schedule=run.schedule, noise=run.noise,
                                     seed=run.seed)
     return Sweep(index, spec.label, rates, finals, [t.status for t in trajectories], limit,
-                 limit_text, _is_quadratic(f))
+                 limit_text, _is_quadratic(f), start=tuple(start), spec=spec)
 
 
 class RaceModel(QtCore.QObject):
@@ -107,6 +108,10 @@ class RaceModel(QtCore.QObject):
         self.session, self.landscape_model = session, landscape_model
         self.worker = Worker(self)
         self.sweep_worker = Worker(self)
+        # Compiling f for the fast runner (numba: seconds the first time, ~0.7 s per new
+        # expression) happens beside the races, which run on NumPy until it is ready.
+        self.compile_worker = Worker(self)
+        self._compiled_for = None
         self.trajectories: list = []
         self.runs: tuple = ()
         self.start = None  # the start the trajectories were computed from
@@ -143,7 +148,24 @@ class RaceModel(QtCore.QObject):
         return self.session.show_race and self.f2 is not None
 
     def is_busy(self) -> bool:
-        return self.worker.is_busy() or self.sweep_worker.is_busy()
+        return (self.worker.is_busy() or self.sweep_worker.is_busy()
+                or self.compile_worker.is_busy())
+
+    def _prepare_fast(self, f) -> None:
+        """Compile f's gradient and Hessian off the GUI thread, once per expression; the next
+        race after it uses the compiled runner (~100x faster)."""
+        if f.expr == self._compiled_for:
+            return
+        self._compiled_for = f.expr
+        from ..core.optimizers import prepare
+
+        self.compile_worker.submit("prepare", lambda: prepare(f), self._prepared,
+                                   lambda exc: None)
+
+    def _prepared(self, ready: bool) -> None:
+        if ready and self.active:
+            self._key = None  # the same race again, now on the compiled path
+            self.request()
 
     def request(self) -> None:
         """Recompute the race off the GUI thread (no-op when nothing it depends on changed).
@@ -162,6 +184,7 @@ class RaceModel(QtCore.QObject):
         if key == self._key:
             return
         self._key = key
+        self._prepare_fast(self.f2)
         if self._running:
             self._owed_request = True
             return
@@ -209,6 +232,7 @@ class RaceModel(QtCore.QObject):
                 and self.runs == s.race_runs and self.start == s.race_start)
 
     def wait(self, msecs: int = 30000) -> None:
+        self.compile_worker.wait(msecs)
         self.worker.wait(msecs)
         self.sweep_worker.wait(msecs)
 

@@ -41,7 +41,8 @@ def make_window(qtbot, settings):
         for worker in (window.loader, window.worker, window.typeset_worker,
                        window.analysis_worker, window.integration_model.numeric,
                        window.integration_model.quick, window.sampling_worker,
-                       window.race_model.worker, window.race_model.sweep_worker):
+                       window.race_model.worker, window.race_model.sweep_worker,
+                       window.race_model.compile_worker):
             worker.wait(10000)
 
 

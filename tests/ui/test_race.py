@@ -190,7 +190,8 @@ def test_sweep_shows_divergence_past_the_stability_limit(make_window, qtbot, ui)
     window.docks["sweep"].raise_()
     window.race_model.select(0)  # plain gradient descent
     qtbot.waitUntil(lambda: window.race_model.sweep is not None
-                    and window.race_model.sweep.run_index == 0, timeout=20000)
+                    and window.race_model.sweep.run_index == 0
+                    and window.race_model.sweep.start == (2.0, 1.5), timeout=20000)
     ui.wait_idle(window)
     sweep = window.race_model.sweep
     assert sweep.limit == pytest.approx(2 / 20)  # the Hessian's largest eigenvalue is 20
