@@ -42,16 +42,30 @@ def core_race(window):
 
 
 def assert_paths_equal_core(window):
+    """Each drawn path is the core's trajectory: its vertices are the trajectory's points in
+    order, from the start to the last point, and no point of the trajectory is left out by
+    more than the half pixel the drawing thins steps to."""
     expected = iter(core_race(window))
     overlay = window.race_overlay
+    step = overlay._pixel()
     for i, spec in enumerate(window.session.race_runs):
         if not spec.enabled:
             continue
         t = next(expected)
         xs, ys = overlay.path_data(i)
-        finite = np.all(np.isfinite(t.points), axis=1)
-        np.testing.assert_allclose(np.column_stack([xs, ys]), t.points[finite], rtol=0,
-                                   atol=1e-12)
+        drawn = np.column_stack([xs, ys])
+        points = t.points[np.all(np.isfinite(t.points), axis=1)]
+        np.testing.assert_array_equal(drawn[0], points[0])
+        np.testing.assert_array_equal(drawn[-1], points[-1])
+        # in order: each vertex found after the previous one
+        at = 0
+        for vertex in drawn:
+            hits = np.flatnonzero(np.all(points[at:] == vertex, axis=1))
+            assert hits.size, f"run {i}: a drawn vertex is not on the trajectory"
+            at += int(hits[0])
+        nearest = np.min(np.hypot(points[:, None, 0] - drawn[None, :, 0],
+                                  points[:, None, 1] - drawn[None, :, 1]), axis=1)
+        assert nearest.max() <= step * 1.000001
 
 
 def test_the_race_opens_and_draws_the_core_s_paths(make_window, qtbot, ui):

@@ -295,9 +295,11 @@ class RacePanel(QtWidgets.QWidget):
         self.clip_edit.entered.connect(lambda _v: self._clip_edited())
         self.noise_edit.entered.connect(lambda v: self._edit(noise=v))
         self.seed_spin.valueChanged.connect(lambda v: self._edit(seed=int(v)))
-        model.changed.connect(self.refresh)
+        # a dragged start brings a race per frame: the table follows at most 10 times a second
+        self._refresh_throttle = Throttle(self.refresh, 100, self)
+        model.changed.connect(self._refresh_throttle)
         if model.landscape_model is not None:  # the distance to the nearest minimum
-            model.landscape_model.critical_changed.connect(self.refresh)
+            model.landscape_model.critical_changed.connect(self._refresh_throttle)
         model.cursor_changed.connect(lambda _k: self._cursor_throttle())
         model.selected_changed.connect(lambda _i: self.refresh())
         model.playing_changed.connect(self._playing)
@@ -366,13 +368,25 @@ class RacePanel(QtWidgets.QWidget):
             final = format_number(t.final_value, 5) if math.isfinite(t.final_value) else "—"
             d = m.distance_to_minimum(i)
             dist = "" if d is None else format_number(d, 3)
-        cells = [check, swatch, name, QtWidgets.QTableWidgetItem(status),
-                 QtWidgets.QTableWidgetItem(final), QtWidgets.QTableWidgetItem(dist)]
-        if t is not None and t.status == "diverged":
-            cells[3].setForeground(QtGui.QColor(COLORS["error"]))
-        cells[5].setToolTip("Distance from the last point to the nearest minimum in view")
-        for col, item in enumerate(cells):
-            self.table.setItem(i, col, item)
+        texts = [None, None, name.text(), status, final, dist]
+        current = [self.table.item(i, col) for col in range(len(COLUMNS))]
+        if all(c is not None for c in current) and current[0].checkState() == check.checkState() \
+                and current[1].data(QtCore.Qt.ItemDataRole.UserRole) == spec.color:
+            # the same run with new numbers (a dragged start): only the texts change
+            for item, text in zip(current[2:], texts[2:], strict=True):
+                if item.text() != text:
+                    item.setText(text)
+        else:
+            swatch.setData(QtCore.Qt.ItemDataRole.UserRole, spec.color)
+            cells = [check, swatch, name, QtWidgets.QTableWidgetItem(status),
+                     QtWidgets.QTableWidgetItem(final), QtWidgets.QTableWidgetItem(dist)]
+            cells[5].setToolTip("Distance from the last point to the nearest minimum in view")
+            for col, item in enumerate(cells):
+                self.table.setItem(i, col, item)
+        status_item = self.table.item(i, 3)
+        diverged = t is not None and t.status == "diverged"
+        status_item.setForeground(QtGui.QColor(COLORS["error"] if diverged
+                                               else COLORS["axis_text"]))
 
     def _fill_editor(self) -> None:
         runs = self.session.race_runs

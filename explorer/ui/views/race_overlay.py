@@ -20,6 +20,20 @@ MAX_MARKERS = 60  # step markers per run: every step while few, evenly spaced be
 ARROW_MIN = 0.09  # the selected run's next step is drawn at least this long (view fraction)
 
 
+def thinned(points: np.ndarray, step: float) -> np.ndarray:
+    """The points of a path at least ``step`` apart along it (its first and last kept): what a
+    screen shows of 2,000 steps that crowd into a few pixels near a minimum, at a fraction of
+    the segments to stroke."""
+    if len(points) <= 2 or not step > 0:
+        return points
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    cell = np.floor(arc / step)
+    keep = np.flatnonzero(np.diff(cell, prepend=-1.0) != 0)
+    if keep[-1] != len(points) - 1:
+        keep = np.append(keep, len(points) - 1)
+    return points[keep]
+
+
 def _qcolor(hex_: str, alpha: int = 255) -> QtGui.QColor:
     color = QtGui.QColor(hex_)
     color.setAlpha(alpha)
@@ -74,6 +88,8 @@ class RaceOverlay(QtCore.QObject):
             item.setZValue(37 + z)
             item.setAcceptHoverEvents(False)
             plot.addItem(item, ignoreBounds=True)
+        self._brushes: dict[str, QtGui.QBrush] = {}
+        self._edge_pens = {False: pg.mkPen("#000000", width=1.5), True: pg.mkPen("#ffffff", width=2.5)}
         self.start = CurvePoint("#ffffff", "#dddddd", symbol="star", size=19,
                                 tooltip="The race's start: drag it, or click the landscape")
         self.start.setPen(pg.mkPen("#000000", width=1.5))
@@ -146,18 +162,23 @@ class RaceOverlay(QtCore.QObject):
             pts = t.points
             finite = np.all(np.isfinite(pts), axis=1)
             pts = pts[finite] if not finite.all() else pts
-            items.shadow.setData(pts[:, 0], pts[:, 1])
+            outline = thinned(pts, self._pixel())
+            items.shadow.setData(outline[:, 0], outline[:, 1])
             every = max(1, math.ceil(len(pts) / MAX_MARKERS))
-            brush = pg.mkBrush(_qcolor(spec.color_hex, 200))
-            spots.extend({"pos": (float(x), float(y)), "brush": brush}
-                         for x, y in pts[::every])
+            marks = pts[::every]
+            spots.append((marks, self._brush(spec.color_hex, 200)))
             end = {"diverged": ("x", COLORS["error"]), "converged": ("o", spec.color_hex)}.get(
                 t.status)
             if end is not None and len(pts):
                 ends.append({"pos": (float(pts[-1, 0]), float(pts[-1, 1])), "symbol": end[0],
                              "brush": pg.mkBrush(end[1]), "pen": pg.mkPen("#000000", width=1),
                              "size": 12 if end[0] == "x" else 8})
-        self.markers.setData(spots)
+        if spots:
+            xy = np.concatenate([m for m, _ in spots])
+            brushes = [b for m, b in spots for _ in range(len(m))]
+            self.markers.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes)
+        else:
+            self.markers.setData([], [])
         self.ends.setData(ends)
         for item in (self.markers, self.ends):
             item.setVisible(shown)
@@ -168,22 +189,25 @@ class RaceOverlay(QtCore.QObject):
         step: cheap, so playback redraws only this."""
         m = self.model
         shown = m.active and bool(m.trajectories)
-        spots = []
+        xs, ys, brushes, pens, sizes = [], [], [], [], []
+        pixel = self._pixel()
         for i, items in enumerate(self.runs):
             t = m.trajectories[i] if shown and i < len(m.trajectories) else None
             if t is None:
                 continue
             k = min(m.cursor, t.steps)
-            done, rest = t.points[: k + 1], t.points[k:]
+            done, rest = thinned(t.points[: k + 1], pixel), thinned(t.points[k:], pixel)
             items.done.setData(done[:, 0], done[:, 1])
             items.rest.setData(rest[:, 0], rest[:, 1])
             if np.all(np.isfinite(t.points[k])):
-                spots.append({"pos": (float(t.points[k, 0]), float(t.points[k, 1])),
-                              "brush": pg.mkBrush(m.runs[i].color_hex),
-                              "pen": pg.mkPen("#000000" if i != m.selected else "#ffffff",
-                                              width=1.5 if i != m.selected else 2.5),
-                              "size": 11 if i != m.selected else 14})
-        self.iterates.setData(spots)
+                selected = i == m.selected
+                xs.append(float(t.points[k, 0]))
+                ys.append(float(t.points[k, 1]))
+                brushes.append(self._brush(m.runs[i].color_hex))
+                pens.append(self._edge_pens[selected])
+                sizes.append(14 if selected else 11)
+        # arrays, brushes and pens reused: the scatter's symbol atlas keys on them
+        self.iterates.setData(x=xs, y=ys, brush=brushes, pen=pens, size=sizes)
         self.iterates.setVisible(shown)
         self._draw_step(shown)
 
@@ -223,6 +247,20 @@ class RaceOverlay(QtCore.QObject):
                                    0.0 if tip[1] > (y0 + y1) / 2 else 1.0))
         self.step_label.setPos(*tip)
         self.step_label.show()
+
+    def _brush(self, hex_: str, alpha: int = 255) -> QtGui.QBrush:
+        key = f"{hex_}/{alpha}"
+        brush = self._brushes.get(key)
+        if brush is None:
+            brush = self._brushes[key] = pg.mkBrush(_qcolor(hex_, alpha))
+        return brush
+
+    def _pixel(self) -> float:
+        """Half a pixel in data units: steps closer than that draw on one another."""
+        vb = self.plot.vb
+        (x0, x1), _ = vb.viewRange()
+        width = max(vb.width(), 1.0)
+        return 0.5 * (x1 - x0) / width
 
     # -- what is drawn (tests compare it with the core) ------------------------------------------
     def path_data(self, index: int) -> tuple[np.ndarray, np.ndarray]:

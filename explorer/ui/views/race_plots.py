@@ -142,6 +142,10 @@ class _RunLayer:
                 continue
             if curve is None:
                 curve = self.curves[i] = self.plot.plot(connect="finite")
+                # 2,000 steps in a few hundred pixels: drawn with the extremes of each pixel
+                # column (the look of every point at a tenth of the segments)
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
                 # the cursor line crosses every curve: cached as pixels, a cursor move (60 a
                 # second in playback) blits them instead of stroking every path again
                 curve.curve.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
