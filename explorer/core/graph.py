@@ -129,6 +129,8 @@ class Step:
     node: int
     text: str
     edge: tuple[int, int] | None = None
+    factor: float = math.nan  # backward: the local derivative on the edge
+    grad: float = math.nan  # backward: the child's adjoint after this step
 
 
 @dataclass
@@ -339,7 +341,7 @@ def computational_graph(f, values: dict[str, float] | None = None) -> Graph:
                 before = child.grad
                 child.grad = before + n.grad * n.local[k]
                 steps.append(Step("backward", n.index, _backward_text(n, child, k, before),
-                                  edge=(i, n.index)))
+                                  edge=(i, n.index), factor=n.local[k], grad=child.grad))
     gradient = {name: nodes[i].grad for name, i in sorted(builder.inputs.items())}
     # the variables the caller asked about, even when the expression does not use one
     for name in (variables or ()):

@@ -8,12 +8,14 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.session import DEFAULT_EXPRESSION, Session, SessionError
+from .backprop_model import BackpropModel
 from .bindings import Throttle, format_number
 from .critical_model import CriticalModel
 from .expectation_model import ExpectationModel
 from .integration_model import IntegrationModel
 from .jacobian_model import JacobianModel
 from .landscape_model import LandscapeModel
+from .panels.backprop_panel import BackpropPanel
 from .panels.critical_panel import CriticalPanel
 from .panels.expectation_panel import ExpectationPanel
 from .panels.function_panel import FunctionPanel
@@ -118,6 +120,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jacobian_model = JacobianModel(self)
         # The optimizer race on f(x, y): its own workers, so a race never waits behind SymPy.
         self.race_model = RaceModel(self.session, self.landscape_model, self)
+        # The backprop lab: the graph of the session's function at its point and parameters.
+        self.backprop_model = BackpropModel(self.session, self)
         if restore:
             self._restore_jacobian()
         self._saved_session = self._read_saved_session() if restore and expression is None else None
@@ -169,6 +173,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.race_overlay = self.race_plots = self.sweep_view = None
         self.race_plots_holder = PlotHolder()
         self.sweep_holder = PlotHolder()
+        self.backprop_panel = None  # built when first shown, as the race's
+        self.backprop_area = _scrolling(QtWidgets.QLabel("Loading…"))
+        self.graph_view = self.gradcheck_view = self.chain_view = None
+        self.graph_holder = PlotHolder()
+        self.gradcheck_holder = PlotHolder()
+        self.chain_holder = PlotHolder()
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         for key, title, widget, area in (
                 ("function", "Function", self.function_panel, "left"),
@@ -190,7 +200,11 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("jacobian_view", "Map and its Jacobian", self.jacobian_holder, "bottom"),
                 ("race", "Optimizer race", self.race_area, "right"),
                 ("race_plots", "Loss and |∇f| per step", self.race_plots_holder, "right"),
-                ("sweep", "Learning-rate sweep", self.sweep_holder, "right")):
+                ("sweep", "Learning-rate sweep", self.sweep_holder, "right"),
+                ("backprop", "Backpropagation", self.backprop_area, "right"),
+                ("graph", "Computational graph", self.graph_holder, "bottom"),
+                ("gradcheck", "Gradient check", self.gradcheck_holder, "right"),
+                ("chain", "Vanishing and exploding gradients", self.chain_holder, "right")):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
             dock.setWidget(widget)
@@ -204,7 +218,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[key] = dock
         # The Jacobian lab's docks hidden at once: shown, the window's minimum height would
         # count its panel stacked on the right (as the docks are until tabbed).
-        for key in ("jacobian", "jacobian_view", "race", "race_plots", "sweep"):
+        for key in ("jacobian", "jacobian_view", "race", "race_plots", "sweep", "backprop",
+                    "graph", "gradcheck", "chain"):
             self.docks[key].hide()
         # The difference quotient sits under the plot, its panel beside its error plot: the
         # plot keeps its width, and h's log axis gets a wide strip.
@@ -239,6 +254,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.docks["landscape"], self.docks["race"])
         self.tabifyDockWidget(self.docks["surface"], self.docks["race_plots"])
         self.tabifyDockWidget(self.docks["race_plots"], self.docks["sweep"])
+        # The backprop lab (View > Backpropagation, Ctrl+B): its panel a tab on the right, the
+        # graph in the wide strip under the plot, the gradient check and the chain of layers
+        # tabs beside it there.
+        self.tabifyDockWidget(self.docks["landscape"], self.docks["backprop"])
+        self.tabifyDockWidget(self.docks["jacobian_view"], self.docks["graph"])
+        self.tabifyDockWidget(self.docks["graph"], self.docks["gradcheck"])
+        self.tabifyDockWidget(self.docks["gradcheck"], self.docks["chain"])
         surface_action = self.docks["surface"].toggleViewAction()
         surface_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+D"))
         surface_action.triggered.connect(lambda on: on and self.docks["surface"].raise_())
@@ -273,6 +295,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks["race"].toggleViewAction().toggled.connect(
             lambda shown: shown or self.session.set_option("show_race", False))
         self.docks["race"].visibilityChanged.connect(lambda shown: shown and self._race_panel())
+        self.docks["backprop"].visibilityChanged.connect(
+            lambda shown: shown and self._backprop_panel())
+        for key in ("backprop", "graph", "gradcheck"):
+            self.docks[key].visibilityChanged.connect(lambda _shown: self._backprop_visibility())
 
         self._build_status_bar()
         self._build_menus()
@@ -282,7 +308,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for source in (self.worker, self.typeset_worker, self.loader, self.analysis_worker,
                        self.sampling_worker, self.expectation_model, self.integration_model.numeric,
                        self.integration_model.quick, self.race_model.worker,
-                       self.race_model.sweep_worker):
+                       self.race_model.sweep_worker, self.race_model.compile_worker):
             source.busy_changed.connect(self._show_busy)
         self.session.connect("function", lambda s, f: self._show_landscape_or_curve())
         # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
@@ -404,6 +430,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.race_model.cursor_changed.connect(lambda _k: self._race_surface_throttle())
         self._race_surface_throttle = Throttle(self._race_on_surface, 60, self)
         self.race_model.request()
+        from .views.chain_view import ChainView
+        from .views.gradcheck_view import GradientCheckView
+        from .views.graph_view import GraphView
+
+        self.graph_view = GraphView(self.backprop_model)
+        self.graph_holder.hold(self.graph_view)
+        self.graph_view.node_clicked.connect(lambda i: self._backprop_panel().show_node(i))
+        self.gradcheck_view = GradientCheckView(self.backprop_model)
+        self.gradcheck_holder.hold(self.gradcheck_view)
+        self.chain_view = ChainView()
+        self.chain_holder.hold(self.chain_view)
         self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
         self.accumulation_view = AccumulationView(self.session, self.integration_model)
         for view in (*self.sign_views, self.accumulation_view):
@@ -471,6 +508,12 @@ class MainWindow(QtWidgets.QMainWindow):
         jacobian.setShortcut(QtGui.QKeySequence("Ctrl+J"))
         jacobian.toggled.connect(self._show_jacobian_lab)
         self.jacobian_action = jacobian
+        backprop = view.addAction("Backpropagation: the computational graph")
+        backprop.setObjectName("backpropAction")
+        backprop.setCheckable(True)
+        backprop.setShortcut(QtGui.QKeySequence("Ctrl+B"))
+        backprop.toggled.connect(self._show_backprop_lab)
+        self.backprop_action = backprop
         # closed by its title bar's button: the action follows
         self.docks["jacobian"].toggleViewAction().toggled.connect(self._sync_jacobian_action)
         view.addSeparator()
@@ -555,6 +598,74 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks([docks[0]], [max(480, self.width() // 3)],
                              QtCore.Qt.Orientation.Horizontal)
         self.race_model.request()
+
+    def _backprop_panel(self) -> BackpropPanel:
+        if self.backprop_panel is None:
+            self.backprop_panel = BackpropPanel(self.backprop_model)
+            self.backprop_panel.preset_chosen.connect(self.apply_graph_preset)
+            self.backprop_area.setWidget(self.backprop_panel)
+        return self.backprop_panel
+
+    def _show_backprop_lab(self, shown: bool) -> None:
+        """View > Backpropagation: its panel, graph and gradient check shown and raised."""
+        docks = [self.docks[k] for k in ("backprop", "graph", "gradcheck", "chain")]
+        if not shown:
+            for dock in docks:
+                dock.hide()
+            return
+        self._backprop_panel()
+        opening = not docks[1].isVisible()
+        for dock in docks:
+            dock.show()
+        for dock in (docks[0], docks[1]):  # the panel and the graph in front
+            dock.raise_()
+        if opening:  # the graph gets the height it needs to be read
+            self.resizeDocks([docks[1]], [max(380, self.height() * 9 // 20)],
+                             QtCore.Qt.Orientation.Vertical)
+            self.resizeDocks([docks[0]], [max(420, self.width() // 3)],
+                             QtCore.Qt.Orientation.Horizontal)
+
+    def _backprop_visibility(self) -> None:
+        import shiboken6
+
+        if not shiboken6.isValid(self) or not shiboken6.isValid(self.backprop_model):
+            return
+        keys = ("backprop", "graph", "gradcheck")
+        if not all(shiboken6.isValid(self.docks[k]) for k in keys):
+            return
+        self.backprop_model.set_active(any(self.docks[k].isVisible() for k in keys))
+        action = getattr(self, "backprop_action", None)
+        if action is not None and shiboken6.isValid(action):
+            checked = any(self.docks[k].toggleViewAction().isChecked() for k in keys)
+            if action.isChecked() != checked:
+                action.blockSignals(True)
+                action.setChecked(checked)
+                action.blockSignals(False)
+
+    def apply_graph_preset(self, text: str, variables: dict, parameters: dict) -> None:
+        """A worked example of the backprop lab: its expression typed, its values set."""
+        from ..core.expression import ExpressionError, parse
+
+        try:
+            function = parse(text)
+        except ExpressionError as exc:  # the presets are ours: a bug, said plainly
+            self.statusBar().showMessage(f"The example could not be read: {exc}", 8000)
+            return
+        s = self.session
+        with s.batch():
+            s.set_expression(text, function=function)
+            for name, value in parameters.items():
+                s.set_parameter(name, value)
+            names = function.variables
+            if len(names) == 1:
+                s.set_x0(variables.get(names[0], s.x0))
+            else:
+                point = tuple(float(variables.get(n, p))
+                              for n, p in zip(names, s.point, strict=False))
+                s.set_point(point)
+                (x0, x1), (y0, y1) = s.xy_range
+                if not (x0 < point[0] < x1 and y0 < point[1] < y1):
+                    s.set_xy_range((point[0] - 3, point[0] + 3), (point[1] - 3, point[1] + 3))
 
     def _race_panel(self) -> RacePanel:
         if self.race_panel is None:
@@ -810,6 +921,6 @@ class MainWindow(QtWidgets.QMainWindow):
         for worker in (self.loader, self.worker, self.typeset_worker, self.analysis_worker,
                        self.sampling_worker, self.integration_model.numeric,
                        self.integration_model.quick, self.race_model.worker,
-                       self.race_model.sweep_worker):
+                       self.race_model.sweep_worker, self.race_model.compile_worker):
             worker.wait(5000)
         super().closeEvent(event)

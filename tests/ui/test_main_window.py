@@ -56,7 +56,8 @@ def test_view_menu_toggles_docks(make_window, qtbot):
         "functionDock", "pointDock", "parametersDock", "criticalDock", "quotientDock",
         "errorDock", "taylorDock", "taylor_errorDock", "integralDock", "convergenceDock",
         "expectationDock", "monte_carloDock", "landscapeDock", "cross_sectionDock", "surfaceDock",
-        "jacobianDock", "jacobian_viewDock", "raceDock", "race_plotsDock", "sweepDock"}
+        "jacobianDock", "jacobian_viewDock", "raceDock", "race_plotsDock", "sweepDock",
+        "backpropDock", "graphDock", "gradcheckDock", "chainDock"}
 
 
 def test_function_and_derivative_typeset(make_window, qtbot, ui):
