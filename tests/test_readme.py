@@ -48,3 +48,16 @@ def test_optimizer_example_runs(tmp_path, monkeypatch):
     finals = namespace["finals"]
     rates = np.geomspace(1e-3, 1, 40)
     assert np.all(np.isinf(finals[rates > 0.11])) and np.all(np.isfinite(finals[rates < 0.09]))
+
+
+def test_graph_example_runs():
+    text = README.read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S)
+                 if "computational_graph" in b)
+    import explorer.core as ec
+
+    namespace: dict = {"ec": ec, "np": np}
+    exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
+    g = namespace["g"]
+    assert g.gradient == {"x": 64.0, "y": 32.0}
+    assert [s.text for s in g.steps][:2] == ["w₂ = x·y = 2 · 3 = 6", "w₃ = x·y + x = 6 + 2 = 8"]
