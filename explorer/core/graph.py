@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .syntax import ExpressionError, read, user_name
+from .syntax import ExpressionError, chain, read, user_name
 
 __all__ = ["Node", "Graph", "Step", "computational_graph", "GradientCheck", "gradient_check",
            "gradient_check_curve", "LayerChain", "layer_chain", "OPS"]
@@ -239,7 +239,7 @@ class _Builder:
             return self.add(("neg", inner), "neg", (inner,), "−",
                             f"−{_wrap(self.nodes[inner])}")
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-            items = _chain(node, (ast.Add, ast.Sub))
+            items = chain(node, (ast.Add, ast.Sub))
             parts = [(-1.0 if isinstance(op, ast.Sub) else 1.0, self.build(operand))
                      for op, operand in items]
             signs = tuple(s for s, _ in parts)
@@ -248,7 +248,7 @@ class _Builder:
                             for k, (s, i) in enumerate(parts))
             return self.add(("add", signs, inputs), "add", inputs, "+", text, signs)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            items = _chain(node, (ast.Mult,))
+            items = chain(node, (ast.Mult,))
             inputs = tuple(self.build(operand) for _, operand in items)
             text = "·".join(_wrap(self.nodes[i], "mul") for i in inputs)
             return self.add(("mul", inputs), "mul", inputs, "×", text)
@@ -269,16 +269,6 @@ class _Builder:
                 self.nodes[i].text for i in args) + ")"
             return self.add((name, args), name, args, OPS[name][0], text)
         raise ValueError("this is not part of a mathematical expression")
-
-
-def _chain(node, ops):
-    items = []
-    while isinstance(node, ast.BinOp) and isinstance(node.op, ops):
-        items.append((node.op, node.right))
-        node = node.left
-    items.append((None, node))
-    items.reverse()
-    return items
 
 
 def _number(value: float) -> str:

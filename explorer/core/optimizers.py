@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .files import write_text
+
 __all__ = [
     "Optimizer",
     "SGD",
@@ -512,34 +514,15 @@ class Trajectory:
         return json.dumps(self.to_dict(), indent=1, allow_nan=False)
 
     def to_csv(self, path) -> None:
-        _write_atomically(path, self.csv_text())
+        write_text(path, self.csv_text())
 
     def to_json(self, path) -> None:
-        _write_atomically(path, self.json_text())
+        write_text(path, self.json_text())
 
 
 def _json_number(v: float):
     """JSON has no NaN or infinity: a diverged run's last value is written as null."""
     return v if math.isfinite(v) else None
-
-
-def _write_atomically(path, text: str) -> None:
-    import os
-    import tempfile
-
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".trajectory-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # -- running -------------------------------------------------------------------------------------

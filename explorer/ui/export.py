@@ -5,7 +5,10 @@ file."""
 from __future__ import annotations
 
 import os
-import tempfile
+
+from PySide6 import QtWidgets
+
+from ..core.files import replacing
 
 FORMATS = {".png": "PNG image (*.png)", ".svg": "SVG drawing (*.svg)"}
 
@@ -21,16 +24,11 @@ def export_view(item, path, scale: float = 1.0) -> None:
     if suffix not in FORMATS:
         raise ValueError(f"cannot export to {suffix or 'a file without a suffix'}: "
                          f"choose {', '.join(FORMATS)}")
-    from PySide6 import QtWidgets
-
     if hasattr(item, "getPlotItem"):  # a PlotWidget: its plot, axes and colour bar
         item = item.getPlotItem()
     elif isinstance(item, QtWidgets.QGraphicsView):  # several plots in one widget
         item = item.scene()
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
+    with replacing(path, suffix) as tmp:
         if suffix == ".png":
             exporter = exporters.ImageExporter(item)
             width = exporter.parameters()["width"]
@@ -40,10 +38,3 @@ def export_view(item, path, scale: float = 1.0) -> None:
             exporters.SVGExporter(item).export(tmp)
         if os.path.getsize(tmp) == 0:
             raise OSError(f"nothing was written to {path}")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

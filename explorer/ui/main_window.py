@@ -496,24 +496,18 @@ class MainWindow(QtWidgets.QMainWindow):
             self.option_actions[name] = action
         self.session.connect(Session.BOOL_FIELDS, lambda s, f: self._sync_option_actions())
         self._sync_option_actions()
-        lab = view.addAction("Expectations and Monte Carlo")
-        lab.setObjectName("expectationAction")
-        lab.setCheckable(True)
-        lab.setShortcut(QtGui.QKeySequence("Ctrl+9"))
-        lab.toggled.connect(self._show_expectation_lab)
-        self.expectation_action = lab
-        jacobian = view.addAction("Jacobian of a map (u, v)")
-        jacobian.setObjectName("jacobianAction")
-        jacobian.setCheckable(True)
-        jacobian.setShortcut(QtGui.QKeySequence("Ctrl+J"))
-        jacobian.toggled.connect(self._show_jacobian_lab)
-        self.jacobian_action = jacobian
-        backprop = view.addAction("Backpropagation: the computational graph")
-        backprop.setObjectName("backpropAction")
-        backprop.setCheckable(True)
-        backprop.setShortcut(QtGui.QKeySequence("Ctrl+B"))
-        backprop.toggled.connect(self._show_backprop_lab)
-        self.backprop_action = backprop
+        # the labs whose docks open and close together, each with its checkable action
+        for name, text, shortcut, slot in (
+                ("expectation", "Expectations and Monte Carlo", "Ctrl+9", self._show_expectation_lab),
+                ("jacobian", "Jacobian of a map (u, v)", "Ctrl+J", self._show_jacobian_lab),
+                ("backprop", "Backpropagation: the computational graph", "Ctrl+B",
+                 self._show_backprop_lab)):
+            lab = view.addAction(text)
+            lab.setObjectName(f"{name}Action")
+            lab.setCheckable(True)
+            lab.setShortcut(QtGui.QKeySequence(shortcut))
+            lab.toggled.connect(slot)
+            setattr(self, f"{name}_action", lab)
         # closed by its title bar's button: the action follows
         self.docks["jacobian"].toggleViewAction().toggled.connect(self._sync_jacobian_action)
         view.addSeparator()

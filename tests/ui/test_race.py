@@ -253,4 +253,4 @@ def test_export_a_run_and_the_view(make_window, qtbot, ui, tmp_path, monkeypatch
     root = ET.parse(tmp_path / "race.svg").getroot()
     assert root.tag.endswith("svg")
     assert len(list(root.iter())) > 50
-    assert list(tmp_path.glob(".export-*")) == []  # no temporary file left behind
+    assert list(tmp_path.glob(".partial-*")) == []  # no temporary file left behind
