@@ -297,9 +297,9 @@ class RacePanel(QtWidgets.QWidget):
         self.seed_spin.valueChanged.connect(lambda v: self._edit(seed=int(v)))
         # a dragged start brings a race per frame: the table follows at most 10 times a second
         self._refresh_throttle = Throttle(self.refresh, 100, self)
-        model.changed.connect(self._refresh_throttle)
+        model.changed.connect(self._refresh_throttle.__call__)
         if model.landscape_model is not None:  # the distance to the nearest minimum
-            model.landscape_model.critical_changed.connect(self._refresh_throttle)
+            model.landscape_model.critical_changed.connect(self._refresh_throttle.__call__)
         model.cursor_changed.connect(lambda _k: self._cursor_throttle())
         model.selected_changed.connect(lambda _i: self.refresh())
         model.playing_changed.connect(self._playing)

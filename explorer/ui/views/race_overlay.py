@@ -47,16 +47,22 @@ class _RunItems:
         self.shadow = Curve(pen=pg.mkPen(0, 0, 0, 110, width=4.5), name="path shadow")
         self.done = Curve(pen=pg.mkPen("#ffffff", width=2.2), name="path")
         self.rest = Curve(pen=pg.mkPen("#ffffff", width=1.4), name="path after the cursor")
-        for z, item in enumerate((self.shadow, self.rest, self.done)):
+        # its step markers: one brush for the run, so a new race only moves the points
+        self.markers = pg.ScatterPlotItem(size=4, pxMode=True, pen=None)
+        self.markers.setAcceptHoverEvents(False)
+        for z, item in enumerate((self.shadow, self.rest, self.done, self.markers)):
             item.setZValue(30 + z)
             plot.addItem(item, ignoreBounds=True)
 
     def set_color(self, hex_: str) -> None:
-        self.done.setPen(pg.mkPen(_qcolor(hex_), width=2.2))
+        if hex_ == getattr(self, "_color", None):
+            return
+        self._color = hex_
         self.rest.setPen(pg.mkPen(_qcolor(hex_, 90), width=1.4))
+        self.markers.setBrush(pg.mkBrush(_qcolor(hex_, 200)))
 
     def items(self):
-        return (self.shadow, self.done, self.rest)
+        return (self.shadow, self.done, self.rest, self.markers)
 
 
 class RaceOverlay(QtCore.QObject):
@@ -68,13 +74,11 @@ class RaceOverlay(QtCore.QObject):
         plot = view.getPlotItem()
         self.plot = plot
         self.runs: list[_RunItems] = []
-        self.markers = pg.ScatterPlotItem(size=4, pxMode=True, pen=None)
-        self.markers.setZValue(34)
         self.ends = pg.ScatterPlotItem(size=12, pxMode=True)
         self.ends.setZValue(35)
         self.iterates = pg.ScatterPlotItem(size=11, pxMode=True)
         self.iterates.setZValue(36)
-        for item in (self.markers, self.ends, self.iterates):
+        for item in (self.ends, self.iterates):
             item.setAcceptHoverEvents(False)
             plot.addItem(item, ignoreBounds=True)
         # the selected run's next step and its parts
@@ -146,7 +150,7 @@ class RaceOverlay(QtCore.QObject):
         m = self.model
         shown = m.active and bool(m.trajectories)
         runs = self._items(len(m.trajectories)) if shown else self.runs
-        spots, ends = [], []
+        ends = []
         for i, items in enumerate(runs):
             t = m.trajectories[i] if shown and i < len(m.trajectories) else None
             if t is None:
@@ -165,23 +169,15 @@ class RaceOverlay(QtCore.QObject):
             outline = thinned(pts, self._pixel())
             items.shadow.setData(outline[:, 0], outline[:, 1])
             every = max(1, math.ceil(len(pts) / MAX_MARKERS))
-            marks = pts[::every]
-            spots.append((marks, self._brush(spec.color_hex, 200)))
+            items.markers.setData(x=pts[::every, 0], y=pts[::every, 1])
             end = {"diverged": ("x", COLORS["error"]), "converged": ("o", spec.color_hex)}.get(
                 t.status)
             if end is not None and len(pts):
                 ends.append({"pos": (float(pts[-1, 0]), float(pts[-1, 1])), "symbol": end[0],
                              "brush": pg.mkBrush(end[1]), "pen": pg.mkPen("#000000", width=1),
                              "size": 12 if end[0] == "x" else 8})
-        if spots:
-            xy = np.concatenate([m for m, _ in spots])
-            brushes = [b for m, b in spots for _ in range(len(m))]
-            self.markers.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes)
-        else:
-            self.markers.setData([], [])
         self.ends.setData(ends)
-        for item in (self.markers, self.ends):
-            item.setVisible(shown)
+        self.ends.setVisible(shown)
         self.draw_cursor()
 
     def draw_cursor(self) -> None:

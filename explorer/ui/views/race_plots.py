@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core.session import Session
+from ..bindings import Throttle
 from ..race_model import RaceModel
 from ..readouts import RefreshWhenShown
 from ..theme import COLORS, LEFT_AXIS_WIDTH, style_plot
@@ -240,7 +241,10 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.grad_plot, 1)
-        model.changed.connect(self.refresh)
+        # a dragged start brings a race per frame: the landscape's paths follow each, these
+        # curves (16 of 2,000 points on log axes) at most 12 times a second
+        self._refresh_throttle = Throttle(self.refresh, 80, self)
+        model.changed.connect(self._refresh_throttle.__call__)
         model.selected_changed.connect(lambda _i: self.refresh())
         model.cursor_changed.connect(self._cursor_moved)
         self.refresh()
