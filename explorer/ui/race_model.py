@@ -102,6 +102,7 @@ class RaceModel(QtCore.QObject):
     selected_changed = QtCore.Signal(int)
     sweep_changed = QtCore.Signal()
     playing_changed = QtCore.Signal(bool)
+    drag_finished = QtCore.Signal()
 
     def __init__(self, session: Session, landscape_model=None, parent=None):
         super().__init__(parent)
@@ -120,6 +121,9 @@ class RaceModel(QtCore.QObject):
         self.error: str | None = None
         self.cursor = 0
         self.follow_end = True  # the cursor sits on the last step until the user moves it
+        # True while the start is dragged: the paths follow every frame; the loss curves and
+        # the table wait for the release (drag_finished), as DESIGN's drags do
+        self.dragging = False
         self.selected = 0
         self.sweep: Sweep | None = None
         self.sweep_error: str | None = None
@@ -216,6 +220,12 @@ class RaceModel(QtCore.QObject):
             self.cursor = last
         self.changed.emit()
         self.cursor_changed.emit(self.cursor)
+
+    def set_dragging(self, dragging: bool) -> None:
+        if dragging != self.dragging:
+            self.dragging = dragging
+            if not dragging:
+                self.drag_finished.emit()
 
     def _race_failed(self, exc: BaseException) -> None:
         self._running = False

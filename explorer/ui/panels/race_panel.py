@@ -298,6 +298,7 @@ class RacePanel(QtWidgets.QWidget):
         # a dragged start brings a race per frame: the table follows at most 10 times a second
         self._refresh_throttle = Throttle(self.refresh, 100, self)
         model.changed.connect(self._refresh_throttle.__call__)
+        model.drag_finished.connect(self.refresh)
         if model.landscape_model is not None:  # the distance to the nearest minimum
             model.landscape_model.critical_changed.connect(self._refresh_throttle.__call__)
         model.cursor_changed.connect(lambda _k: self._cursor_throttle())
@@ -311,6 +312,9 @@ class RacePanel(QtWidgets.QWidget):
     # -- the session's race into the widgets -----------------------------------------------------
     def refresh(self) -> None:
         s, m = self.session, self.model
+        if m.dragging:  # the start is moving: the table follows on release
+            self._show_cursor()
+            return
         with signals_blocked(self.start_x, self.start_y, self.steps_spin):
             self.start_x.setText(_float_text(s.race_start[0]))
             self.start_y.setText(_float_text(s.race_start[1]))

@@ -44,7 +44,7 @@ class _RunItems:
     """The items of one run (kept and reused while the race changes)."""
 
     def __init__(self, plot):
-        self.shadow = Curve(pen=pg.mkPen(0, 0, 0, 110, width=4.5), name="path shadow")
+        self.shadow = Curve(pen=pg.mkPen("#2b2b2b", width=3.6), name="path shadow")
         self.done = Curve(pen=pg.mkPen("#ffffff", width=2.2), name="path")
         self.rest = Curve(pen=pg.mkPen("#ffffff", width=1.4), name="path after the cursor")
         # its step markers: one brush for the run, so a new race only moves the points
@@ -100,6 +100,7 @@ class RaceOverlay(QtCore.QObject):
         self.start.setZValue(45)
         plot.addItem(self.start, ignoreBounds=True)
         self.start.sigPositionChanged.connect(self._start_dragged)
+        self.start.sigPositionChangeFinished.connect(lambda _item: self._drag_finished())
         plot.scene().sigMouseClicked.connect(self._clicked)
         model.changed.connect(self.redraw)
         model.cursor_changed.connect(lambda _k: self.draw_cursor())
@@ -121,8 +122,23 @@ class RaceOverlay(QtCore.QObject):
             self.redraw()
 
     def _start_dragged(self, item) -> None:
+        if not self.model.dragging:
+            self.model.set_dragging(True)
+            self._smooth(False)
         pos = item.pos()
         self.session.set_race_start((float(pos.x()), float(pos.y())))
+
+    def _smooth(self, on: bool) -> None:
+        """Antialiased paths, or (while the start is dragged: a new race every frame) plain
+        ones, which Qt strokes several times faster."""
+        for items in self.runs:
+            for item in (items.shadow, items.done, items.rest):
+                item.opts["antialias"] = on
+                item.update()
+
+    def _drag_finished(self) -> None:
+        self._smooth(True)
+        self.model.set_dragging(False)
 
     def _clicked(self, event) -> None:
         """A click on the landscape (not on a point or handle) moves the start there."""

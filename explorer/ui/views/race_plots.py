@@ -245,6 +245,7 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
         # curves (16 of 2,000 points on log axes) at most 12 times a second
         self._refresh_throttle = Throttle(self.refresh, 80, self)
         model.changed.connect(self._refresh_throttle.__call__)
+        model.drag_finished.connect(self.refresh)
         model.selected_changed.connect(lambda _i: self.refresh())
         model.cursor_changed.connect(self._cursor_moved)
         self.refresh()
@@ -252,7 +253,7 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
     # -- drawing ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-draw every curve (new trajectories, another run selected)."""
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.isVisible() or self.model.dragging:  # see RefreshWhenShown; released
             return
         model = self.model
         runs, trajectories = model.runs, model.trajectories
