@@ -103,6 +103,13 @@ def test_dragging_the_start_recomputes_every_path(make_window, qtbot, ui):
     ui.wait_idle(window)
     assert len(seen) >= 2  # paths came back during the drag, not only at its end
     assert_paths_equal_core(window)
+    # the loss curves, left alone during the drag, show the final start's race after release
+    assert not window.race_model.dragging
+    qtbot.waitUntil(lambda: not window.race_model.is_busy(), timeout=10000)
+    ui.wait_idle(window)
+    t = core_race(window)[0]
+    _, losses = window.race_plots.curve_data(0)
+    np.testing.assert_allclose(losses, t.values, rtol=1e-12)
     xs, ys = window.race_overlay.path_data(0)
     assert (xs[0], ys[0]) == pytest.approx(s.race_start)
 
