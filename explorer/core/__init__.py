@@ -85,6 +85,14 @@ _EXPORTS = {
     "gradient_check_curve": "graph",
     "LayerChain": "graph",
     "layer_chain": "graph",
+    "Dataset": "regression",
+    "Stats": "regression",
+    "least_squares": "regression",
+    "mse_loss": "regression",
+    "generate": "regression",
+    "read_csv": "regression",
+    "CsvError": "regression",
+    "descend": "regression",
     "Session": "session",
 }
 
