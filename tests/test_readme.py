@@ -61,3 +61,18 @@ def test_graph_example_runs():
     g = namespace["g"]
     assert g.gradient == {"x": 64.0, "y": 32.0}
     assert [s.text for s in g.steps][:2] == ["w₂ = x·y = 2 · 3 = 6", "w₃ = x·y + x = 6 + 2 = 8"]
+
+
+def test_regression_example_runs():
+    text = README.read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S)
+                 if "least_squares" in b)
+    import explorer.core as ec
+
+    namespace: dict = {"ec": ec, "np": np}
+    exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
+    data = namespace["data"]
+    w, b = ec.least_squares(data.xs, data.ys)
+    np.testing.assert_allclose((w, b), np.polyfit(data.xs, data.ys, 1), rtol=1e-12)
+    assert float(namespace["J"](w, b)) <= float(namespace["J"](w + 0.01, b))
+    assert namespace["run"].losses[-1] < namespace["run"].losses[0]

@@ -54,6 +54,29 @@ class Stats:
     def hessian(self) -> np.ndarray:
         return 2 * np.array([[self.xx, self.x], [self.x, 1.0]])
 
+    def level_curves(self, levels, samples: int = 160) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """The exact contour lines of J, [(level, ws, bs)]: J is a quadratic, so each level
+        set is an ellipse around the least-squares optimum, (p − p*)ᵀ (H/2) (p − p*) = c − J*.
+        Empty when the data have fewer than two distinct x (no single optimum)."""
+        a = self.hessian() / 2
+        variance = self.xx - self.x * self.x
+        if self.n < 2 or not variance > 1e-12 * max(self.xx, 1e-300):
+            return []
+        w = (self.xy - self.x * self.y) / variance
+        best = np.array([w, self.y - w * self.x])
+        floor = float(self.loss(*best))
+        eigenvalues, vectors = np.linalg.eigh(a)
+        t = np.linspace(0.0, 2 * np.pi, samples)
+        circle = np.stack([np.cos(t), np.sin(t)])
+        out = []
+        for c in np.asarray(levels, dtype=float):
+            if not c > floor:
+                out.append((float(c), np.empty(0), np.empty(0)))
+                continue
+            d = vectors @ (np.sqrt((c - floor) / eigenvalues)[:, None] * circle)
+            out.append((float(c), best[0] + d[0], best[1] + d[1]))
+        return out
+
 
 def least_squares(xs, ys) -> tuple[float, float]:
     """The (w, b) minimising the mean squared error (the normal equations, solved from the

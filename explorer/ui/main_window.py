@@ -26,8 +26,10 @@ from .panels.parameters_panel import ParametersPanel
 from .panels.point_panel import PointPanel
 from .panels.quotient_panel import QuotientPanel
 from .panels.race_panel import RacePanel
+from .panels.regression_panel import RegressionPanel
 from .panels.taylor_panel import TaylorPanel
 from .race_model import RaceModel
+from .regression_model import RegressionModel
 from .taylor_model import TaylorModel
 from .worker import Worker
 
@@ -122,6 +124,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.race_model = RaceModel(self.session, self.landscape_model, self)
         # The backprop lab: the graph of the session's function at its point and parameters.
         self.backprop_model = BackpropModel(self.session, self)
+        # The regression lab keeps its data in the window's settings (session files: later).
+        self.regression_model = RegressionModel(self)
+        if restore:
+            self._restore_regression()
         if restore:
             self._restore_jacobian()
         self._saved_session = self._read_saved_session() if restore and expression is None else None
@@ -179,6 +185,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.graph_holder = PlotHolder()
         self.gradcheck_holder = PlotHolder()
         self.chain_holder = PlotHolder()
+        self.regression_panel = None
+        self.regression_area = _scrolling(QtWidgets.QLabel("Loading…"))
+        self.regression_data_view = self.regression_loss_view = self.regression_epoch_plot = None
+        self.regression_data_holder = PlotHolder()
+        self.regression_loss_holder = PlotHolder()
+        self.regression_epoch_holder = PlotHolder()
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         for key, title, widget, area in (
                 ("function", "Function", self.function_panel, "left"),
@@ -204,7 +216,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("backprop", "Backpropagation", self.backprop_area, "right"),
                 ("graph", "Computational graph", self.graph_holder, "bottom"),
                 ("gradcheck", "Gradient check", self.gradcheck_holder, "right"),
-                ("chain", "Vanishing and exploding gradients", self.chain_holder, "right")):
+                ("chain", "Vanishing and exploding gradients", self.chain_holder, "right"),
+                ("regression", "Regression", self.regression_area, "right"),
+                ("regression_data", "Data and the line y = w·x + b",
+                 self.regression_data_holder, "bottom"),
+                ("regression_loss", "Loss J(w, b)", self.regression_loss_holder, "bottom"),
+                ("regression_epochs", "Loss per epoch", self.regression_epoch_holder, "right")):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"{key}Dock")
             dock.setWidget(widget)
@@ -219,7 +236,8 @@ class MainWindow(QtWidgets.QMainWindow):
         # The Jacobian lab's docks hidden at once: shown, the window's minimum height would
         # count its panel stacked on the right (as the docks are until tabbed).
         for key in ("jacobian", "jacobian_view", "race", "race_plots", "sweep", "backprop",
-                    "graph", "gradcheck", "chain"):
+                    "graph", "gradcheck", "chain", "regression", "regression_data",
+                    "regression_loss", "regression_epochs"):
             self.docks[key].hide()
         # The difference quotient sits under the plot, its panel beside its error plot: the
         # plot keeps its width, and h's log axis gets a wide strip.
@@ -261,6 +279,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.docks["jacobian_view"], self.docks["graph"])
         self.tabifyDockWidget(self.docks["graph"], self.docks["gradcheck"])
         self.tabifyDockWidget(self.docks["gradcheck"], self.docks["chain"])
+        # The regression lab (View > Regression, Ctrl+L): its panel a tab on the right, the
+        # data and J(w, b) side by side in the strip under the plot, J per epoch on the right.
+        self.tabifyDockWidget(self.docks["landscape"], self.docks["regression"])
+        self.tabifyDockWidget(self.docks["quotient"], self.docks["regression_data"])
+        self.tabifyDockWidget(self.docks["error"], self.docks["regression_loss"])
+        self.tabifyDockWidget(self.docks["cross_section"], self.docks["regression_epochs"])
         surface_action = self.docks["surface"].toggleViewAction()
         surface_action.setShortcut(QtGui.QKeySequence("Ctrl+Shift+D"))
         surface_action.triggered.connect(lambda on: on and self.docks["surface"].raise_())
@@ -297,6 +321,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks["race"].visibilityChanged.connect(lambda shown: shown and self._race_panel())
         self.docks["backprop"].visibilityChanged.connect(
             lambda shown: shown and self._backprop_panel())
+        self.docks["regression"].visibilityChanged.connect(
+            lambda shown: shown and self._regression_panel())
         for key in ("backprop", "graph", "gradcheck"):
             self.docks[key].visibilityChanged.connect(lambda _shown: self._backprop_visibility())
 
@@ -308,7 +334,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for source in (self.worker, self.typeset_worker, self.loader, self.analysis_worker,
                        self.sampling_worker, self.expectation_model, self.integration_model.numeric,
                        self.integration_model.quick, self.race_model.worker,
-                       self.race_model.sweep_worker, self.race_model.compile_worker):
+                       self.race_model.sweep_worker, self.race_model.compile_worker,
+                       self.regression_model.worker):
             source.busy_changed.connect(self._show_busy)
         self.session.connect("function", lambda s, f: self._show_landscape_or_curve())
         # Typesetting (mathtext, ~0.1-0.3 s of Python) waits until typing pauses, so that it
@@ -441,6 +468,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.gradcheck_holder.hold(self.gradcheck_view)
         self.chain_view = ChainView()
         self.chain_holder.hold(self.chain_view)
+        from .views.regression_data_view import RegressionDataView
+        from .views.regression_loss_view import DescentLossPlot, LossView
+
+        self.regression_data_view = RegressionDataView(self.regression_model)
+        self.regression_data_holder.hold(self.regression_data_view)
+        self.regression_loss_view = LossView(self.regression_model)
+        self.regression_loss_holder.hold(self.regression_loss_view)
+        self.regression_epoch_plot = DescentLossPlot(self.regression_model)
+        self.regression_epoch_holder.hold(self.regression_epoch_plot)
         self.sign_views = [SignView(self.session, 1), SignView(self.session, 2)]
         self.accumulation_view = AccumulationView(self.session, self.integration_model)
         for view in (*self.sign_views, self.accumulation_view):
@@ -501,7 +537,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 ("expectation", "Expectations and Monte Carlo", "Ctrl+9", self._show_expectation_lab),
                 ("jacobian", "Jacobian of a map (u, v)", "Ctrl+J", self._show_jacobian_lab),
                 ("backprop", "Backpropagation: the computational graph", "Ctrl+B",
-                 self._show_backprop_lab)):
+                 self._show_backprop_lab),
+                ("regression", "Regression: fit a line by descent", "Ctrl+L",
+                 self._show_regression_lab)):
             lab = view.addAction(text)
             lab.setObjectName(f"{name}Action")
             lab.setCheckable(True)
@@ -592,6 +630,80 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks([docks[0]], [max(480, self.width() // 3)],
                              QtCore.Qt.Orientation.Horizontal)
         self.race_model.request()
+
+    def _regression_panel(self) -> RegressionPanel:
+        if self.regression_panel is None:
+            self.regression_panel = RegressionPanel(self.regression_model)
+            self.regression_panel.import_requested.connect(self.import_regression_csv)
+            self.regression_panel.export_requested.connect(self.export_regression_csv)
+            self.regression_area.setWidget(self.regression_panel)
+        return self.regression_panel
+
+    def _show_regression_lab(self, shown: bool) -> None:
+        """View > Regression: the panel, the data, J(w, b) and J per epoch shown and raised."""
+        docks = [self.docks[k] for k in ("regression", "regression_data", "regression_loss",
+                                         "regression_epochs")]
+        if not shown:
+            for dock in docks:
+                dock.hide()
+            return
+        self._regression_panel()
+        opening = not docks[1].isVisible()
+        for dock in docks:
+            dock.show()
+            dock.raise_()
+        if opening:  # the two plots get the strip's height and share its width
+            self.resizeDocks([docks[1]], [max(380, self.height() * 9 // 20)],
+                             QtCore.Qt.Orientation.Vertical)
+            self.resizeDocks([docks[1], docks[2]], [self.width() // 2, self.width() // 2],
+                             QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([docks[0]], [max(480, self.width() // 3)],
+                             QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([docks[0], docks[3]], [self.height() * 2 // 5, self.height() // 5],
+                             QtCore.Qt.Orientation.Vertical)
+
+    def import_regression_csv(self) -> None:
+        """Data > Import: a CSV of x, y; a bad file says which line, and the data stays."""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import data", "",
+                                                        "CSV (*.csv *.txt);;All files (*)")
+        if not path:
+            return
+        from ..core.regression import CsvError, read_csv
+
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read(20_000_001)
+            data = read_csv(text)
+        except OSError as exc:
+            self._regression_panel().show_data_error(f"Could not read {path}: "
+                                                     f"{exc.strerror or exc}")
+            return
+        except CsvError as exc:
+            self._regression_panel().show_data_error(f"{path}, {exc}. The data is unchanged.")
+            return
+        self._regression_panel().data_error.hide()
+        self.regression_model.set_data(data)
+
+    def export_regression_csv(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export data", "data.csv",
+                                                        "CSV (*.csv)")
+        if not path:
+            return
+        try:
+            self.regression_model.data.to_csv(path)
+        except OSError as exc:
+            QtWidgets.QMessageBox.warning(self, "Export failed",
+                                          f"Could not write {path}:\n{exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Data written to {path}", 5000)
+
+    def _restore_regression(self) -> None:
+        raw = self.settings.value(f"{KEY}/regression")
+        if isinstance(raw, str):
+            try:
+                self.regression_model.restore(json.loads(raw))
+            except ValueError:
+                pass  # a damaged entry: the lab starts from its defaults
 
     def _backprop_panel(self) -> BackpropPanel:
         if self.backprop_panel is None:
@@ -861,7 +973,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 or self.sampling_worker.is_busy() or self.expectation_model.is_busy()
                 or self.analysis_worker.is_busy() or self.critical_model.is_busy()
                 or self.integration_model.is_busy() or self.landscape_model.is_busy()
-                or self.race_model.is_busy() or Throttle.pending())
+                or self.race_model.is_busy() or self.regression_model.is_busy()
+                or Throttle.pending())
 
     # -- layout and settings -----------------------------------------------------------------------
     def reset_layout(self) -> None:
@@ -906,6 +1019,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.session.function is not None:
             self.settings.setValue(f"{KEY}/session", json.dumps(self.session.to_dict()))
         self.settings.setValue(f"{KEY}/jacobian", json.dumps(self.jacobian_model.to_dict()))
+        self.settings.setValue(f"{KEY}/regression", json.dumps(self.regression_model.to_dict()))
         self.settings.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -915,6 +1029,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for worker in (self.loader, self.worker, self.typeset_worker, self.analysis_worker,
                        self.sampling_worker, self.integration_model.numeric,
                        self.integration_model.quick, self.race_model.worker,
-                       self.race_model.sweep_worker, self.race_model.compile_worker):
+                       self.race_model.sweep_worker, self.race_model.compile_worker,
+                       self.regression_model.worker):
             worker.wait(5000)
         super().closeEvent(event)

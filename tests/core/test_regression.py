@@ -114,3 +114,13 @@ def test_csv_round_trip_and_errors(tmp_path, data):
         with pytest.raises(ec.CsvError) as info:
             ec.read_csv(text)
         assert info.value.line == line
+
+
+def test_level_curves_are_exact(data):
+    levels = data.stats.loss(*ec.least_squares(data.xs, data.ys)) + np.array([0.5, 2.0, 10.0])
+    curves = data.stats.level_curves(levels)
+    assert len(curves) == 3
+    for level, ws, bs in curves:
+        assert len(ws) == 160
+        np.testing.assert_allclose(data.stats.loss(ws, bs), level, rtol=1e-9)
+    assert ec.Stats.of([1.0, 1.0], [0.0, 2.0]).level_curves([1.0]) == []

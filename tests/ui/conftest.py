@@ -42,7 +42,7 @@ def make_window(qtbot, settings):
                        window.analysis_worker, window.integration_model.numeric,
                        window.integration_model.quick, window.sampling_worker,
                        window.race_model.worker, window.race_model.sweep_worker,
-                       window.race_model.compile_worker):
+                       window.race_model.compile_worker, window.regression_model.worker):
             worker.wait(10000)
 
 

@@ -57,7 +57,8 @@ def test_view_menu_toggles_docks(make_window, qtbot):
         "errorDock", "taylorDock", "taylor_errorDock", "integralDock", "convergenceDock",
         "expectationDock", "monte_carloDock", "landscapeDock", "cross_sectionDock", "surfaceDock",
         "jacobianDock", "jacobian_viewDock", "raceDock", "race_plotsDock", "sweepDock",
-        "backpropDock", "graphDock", "gradcheckDock", "chainDock"}
+        "backpropDock", "graphDock", "gradcheckDock", "chainDock", "regressionDock",
+        "regression_dataDock", "regression_lossDock", "regression_epochsDock"}
 
 
 def test_function_and_derivative_typeset(make_window, qtbot, ui):
