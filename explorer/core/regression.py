@@ -51,6 +51,16 @@ class Stats:
         return np.array([2 * (w * self.xx + b * self.x - self.xy),
                          2 * (w * self.x + b - self.y)])
 
+    def optimum(self) -> tuple[float, float, float] | None:
+        """(w*, b*, J*) of least squares from the statistics, or None with fewer than two
+        distinct x."""
+        variance = self.xx - self.x * self.x
+        if self.n < 2 or not variance > 1e-12 * max(self.xx, 1e-300):
+            return None
+        w = (self.xy - self.x * self.y) / variance
+        b = self.y - w * self.x
+        return float(w), float(b), float(self.loss(w, b))
+
     def hessian(self) -> np.ndarray:
         return 2 * np.array([[self.xx, self.x], [self.x, 1.0]])
 
@@ -58,13 +68,11 @@ class Stats:
         """The exact contour lines of J, [(level, ws, bs)]: J is a quadratic, so each level
         set is an ellipse around the least-squares optimum, (p − p*)ᵀ (H/2) (p − p*) = c − J*.
         Empty when the data have fewer than two distinct x (no single optimum)."""
-        a = self.hessian() / 2
-        variance = self.xx - self.x * self.x
-        if self.n < 2 or not variance > 1e-12 * max(self.xx, 1e-300):
+        found = self.optimum()
+        if found is None:
             return []
-        w = (self.xy - self.x * self.y) / variance
-        best = np.array([w, self.y - w * self.x])
-        floor = float(self.loss(*best))
+        best, floor = np.array(found[:2]), found[2]
+        a = self.hessian() / 2
         eigenvalues, vectors = np.linalg.eigh(a)
         t = np.linspace(0.0, 2 * np.pi, samples)
         circle = np.stack([np.cos(t), np.sin(t)])

@@ -29,6 +29,21 @@ def _inside(ranges, ws, bs) -> bool:
     return bool(np.all((ws >= w0) & (ws <= w1) & (bs >= b0) & (bs <= b1)))
 
 
+def quadratic_levels(stats, w_range, b_range, count: int = LEVELS):
+    """Levels spaced evenly in log(J − J*) from near the optimum up to J's largest value in
+    view, which a convex J takes at a corner: no percentiles over the grid, so a dragged data
+    point re-levels in microseconds. None when the data have no single optimum."""
+    found = stats.optimum()
+    if found is None:
+        return None
+    floor = found[2]
+    corners = [float(stats.loss(a, b)) for a in w_range for b in b_range]
+    span = max(corners) - floor
+    if not span > 0:
+        return None
+    return floor + np.geomspace(span * 1e-3, span * 0.9, count)
+
+
 class LossView(pg.PlotWidget):
     """J(w, b) of the regression model around its optimum. The view is re-ranged only when
     the data move the optimum out of it or a descent's path leaves it, never during a drag of
@@ -155,9 +170,9 @@ class LossView(pg.PlotWidget):
             hi = lo + 1.0
         self.image.setImage(shown, levels=(lo, hi), autoLevels=False)
         self.image.setRect(QtCore.QRectF(w0, b0, w1 - w0, b1 - b0))
-        # levels from every third sample: the same levels to a fraction of a percent, in a
-        # quarter of the time (percentiles of 40 000 values are a third of the frame)
-        self.levels = contour_levels(z[::3, ::3], LEVELS, log=True)
+        self.levels = quadratic_levels(m.stats, (w0, w1), (b0, b1))
+        if self.levels is None:  # no single optimum: levels from the samples
+            self.levels = contour_levels(z[::3, ::3], LEVELS, log=True)
         # J is quadratic: its level sets are ellipses, drawn exactly (contourpy only for data
         # without a single optimum, where they degenerate to lines)
         lines = m.stats.level_curves(self.levels) or contour_lines(g, self.levels)
