@@ -48,6 +48,11 @@ def test_fit_descend_and_scale(make_window, qtbot, ui):
     lx, ly = window.regression_data_view.line_data()
     np.testing.assert_allclose(ly, expected.params[10, 0] * lx + expected.params[10, 1],
                                rtol=1e-12)
+    # Play replays the descent to its end
+    qtbot.mouseClick(panel.play_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: m.cursor == len(m.descent.params) - 1, timeout=10000)
+    assert (m.w, m.b) == tuple(expected.params[-1])
+    qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=2000)
     # feature scaling keeps the line where it is and makes J's valley round
     before = m.line_at(m.data.xs)
     panel.scaled_box.setChecked(True)

@@ -107,7 +107,15 @@ class RegressionPanel(QtWidgets.QWidget):
         dform.addLayout(labelled_row(("epochs", self.epochs_spin), ("batch", self.batch_spin),
                                      ("seed", self.descent_seed)))
         self.run_button = QtWidgets.QPushButton("Run descent", objectName="regressionRun")
-        dform.addWidget(self.run_button)
+        self.play_button = QtWidgets.QPushButton("Play", objectName="regressionPlay")
+        self.play_button.setToolTip("Replay the descent: the line moves with (w, b)")
+        self.play_button.setCheckable(True)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.run_button, 1)
+        buttons.addWidget(self.play_button)
+        dform.addLayout(buttons)
+        self._play = QtCore.QTimer(self, interval=40)
+        self._play.timeout.connect(self._advance)
         self.cursor_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal,
                                                objectName="regressionCursor")
         self.cursor_label = QtWidgets.QLabel("", objectName="regressionCursorLabel")
@@ -136,6 +144,7 @@ class RegressionPanel(QtWidgets.QWidget):
         self.batch_spin.valueChanged.connect(lambda v: setattr(model, "batch_size", int(v)))
         self.descent_seed.valueChanged.connect(lambda v: setattr(model, "seed", int(v)))
         self.run_button.clicked.connect(model.run_descent)
+        self.play_button.toggled.connect(self._toggle_play)
         self.cursor_slider.valueChanged.connect(model.set_cursor)
         model.data_changed.connect(self.refresh)
         model.params_changed.connect(self.refresh_params)
@@ -164,6 +173,25 @@ class RegressionPanel(QtWidgets.QWidget):
     def show_data_error(self, text: str) -> None:
         self.data_error.setText(text)
         self.data_error.show()
+
+    def _toggle_play(self, on: bool) -> None:
+        d = self.model.descent
+        if on and d is not None:
+            if self.model.cursor >= len(d.params) - 1:
+                self.model.set_cursor(0)
+            self._play.start()
+        else:
+            self._play.stop()
+            with signals_blocked(self.play_button):
+                self.play_button.setChecked(False)
+
+    def _advance(self) -> None:
+        d = self.model.descent
+        if d is None or self.model.cursor >= len(d.params) - 1:
+            self._toggle_play(False)
+            return
+        # about 5 s for the whole descent, one update a tick at least
+        self.model.set_cursor(self.model.cursor + max(1, len(d.params) // 125))
 
     def _optimizer_chosen(self, index: int) -> None:
         name = self.optimizer_combo.itemText(index)
@@ -207,6 +235,9 @@ class RegressionPanel(QtWidgets.QWidget):
         m = self.model
         self.lr_edit.setText(_n(m.lr, 6))
         d = m.descent
+        self.play_button.setEnabled(d is not None)
+        if d is None:
+            self._toggle_play(False)
         with signals_blocked(self.cursor_slider):
             self.cursor_slider.setEnabled(d is not None)
             self.cursor_slider.setRange(0, 0 if d is None else len(d.params) - 1)
