@@ -208,7 +208,7 @@ def _compile(f, paths, size):
         source += "            out[k] = nan\n"  # NaN where not finite, as Function's
         namespace = {"scalar": numba.njit(error_model="numpy")(scalar),
                      "isfinite": math.isfinite, "nan": math.nan}
-        exec(source, namespace)  # only indices: no text of the user's reaches this source
+        exec(source, namespace)  # safe: built from indices only, no user text reaches it
         return _address(numba.njit(_SIGNATURE, error_model="numpy")(namespace["partials"]))
     except Exception as exc:  # what numba cannot type (select, big integers, ...): NumPy
         last_error = exc
