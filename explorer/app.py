@@ -11,7 +11,9 @@ from . import __version__
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="calculus-explorer",
-        description="Type a function, drag points, watch the calculus of machine learning.")
+        description="Type a function, drag points, watch the calculus of machine learning.",
+        epilog="Without a window: calculus-explorer trace FUNCTION --optimizer NAME --start X,Y "
+               "--steps N --out FILE.csv|FILE.json (see calculus-explorer trace --help).")
     parser.add_argument("expression", nargs="?", help="a function to open, e.g. 'sigmoid(x)'")
     parser.add_argument("--settings", metavar="FILE",
                         help="keep window layout and last session in this INI file")
@@ -21,8 +23,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+COMMANDS = ("trace",)  # run without a window (explorer.cli)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        from .cli import main as command
+
+        return command(argv)
+    args = parse_args(argv)
     from PySide6 import QtCore, QtWidgets
 
     QtCore.QCoreApplication.setOrganizationName("CalculusExplorer")
