@@ -48,6 +48,30 @@ sigmoid relu softplus gelu erf (and log10, log2, sign, asinh, acosh, atanh).</p>
 <p>Non-smooth points take PyTorch's convention: relu'(0) = 0 and abs'(0) = 0.</p>"""
 
 
+MAX_SESSION_BYTES = 5_000_000
+
+
+def read_session_file(path: str) -> dict:
+    """A session file's JSON object; ValueError saying what is wrong (too large, not JSON and
+    where, not an object), OSError when it cannot be read."""
+    import os
+
+    if os.path.getsize(path) > MAX_SESSION_BYTES:
+        raise ValueError(f"the file is too large for a session ({os.path.getsize(path):,} "
+                         f"bytes; at most {MAX_SESSION_BYTES:,})")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line}, column {exc.colno})" if line is not None else ""
+        raise ValueError(f"not a session file: the JSON cannot be read{where}") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a session file: expected a JSON object")
+    return data
+
+
 def _import_plotting() -> bool:
     """Load pyqtgraph off the GUI thread while the window is already on screen."""
     import pyqtgraph  # noqa: F401
@@ -104,6 +128,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("Calculus Explorer")
         self.settings = settings if settings is not None else QtCore.QSettings()
         self.session = Session(expression or DEFAULT_EXPRESSION, parse_now=False)
+        self.file_path: str | None = None  # the session file opened or saved last
         self.worker = Worker(self)  # parsing: short jobs, never queued behind typesetting
         self.typeset_worker = Worker(self)
         # Symbolic analysis of the parsed function (Taylor derivatives, critical points):
@@ -504,6 +529,16 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_menus(self) -> None:
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        for text, key, slot in (("&Open…", QtGui.QKeySequence.StandardKey.Open, self.open_file),
+                                ("&Save", QtGui.QKeySequence.StandardKey.Save, self.save_file),
+                                ("Save &As…", QtGui.QKeySequence.StandardKey.SaveAs,
+                                 self.save_file_as)):
+            action = file_menu.addAction(text)
+            action.setShortcut(QtGui.QKeySequence(key))
+            action.triggered.connect(lambda _checked=False, f=slot: f())
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -696,6 +731,93 @@ class MainWindow(QtWidgets.QMainWindow):
                                           f"Could not write {path}:\n{exc.strerror or exc}")
             return
         self.statusBar().showMessage(f"Data written to {path}", 5000)
+
+    # -- session files ---------------------------------------------------------------------------
+    def session_document(self) -> dict:
+        """Everything the user set: the session, and the labs that keep their own state."""
+        return {**self.session.to_dict(),
+                "labs": {"jacobian": self.jacobian_model.to_dict(),
+                         "regression": self.regression_model.to_dict()}}
+
+    def open_file(self, path: str | None = None) -> bool:
+        """File > Open: a session file, validated before anything changes; a bad one says which
+        field is wrong and leaves the current state as it is."""
+        if path is None:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Open a session", "", "Calculus Explorer session (*.json);;All files (*)")
+            if not path:
+                return False
+        from ..core.session import Session
+
+        try:
+            data = read_session_file(path)
+            Session.from_dict(data)  # validated on a scratch session first
+        except (OSError, ValueError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            QtWidgets.QMessageBox.warning(self, "Could not open the session",
+                                          f"{path}:\n{message}\n\nNothing was changed.")
+            return False
+        self.session.restore(data)
+        labs = data.get("labs") if isinstance(data.get("labs"), dict) else {}
+        if isinstance(labs.get("jacobian"), dict):
+            self.jacobian_model.restore(labs["jacobian"])
+        if isinstance(labs.get("regression"), dict):
+            self.regression_model.restore(labs["regression"])
+        self._set_file(path)
+        return True
+
+    def save_file(self) -> bool:
+        if self.file_path is None:
+            return self.save_file_as()
+        return self._write(self.file_path)
+
+    def save_file_as(self) -> bool:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save the session", self.file_path or "session.json",
+            "Calculus Explorer session (*.json)")
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self._write(path)
+
+    def _write(self, path: str) -> bool:
+        from ..core.files import write_text
+
+        try:
+            write_text(path, json.dumps(self.session_document(), indent=1, allow_nan=False))
+        except (OSError, ValueError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            QtWidgets.QMessageBox.warning(self, "Could not save the session",
+                                          f"{path}:\n{message}")
+            return False
+        self._set_file(path)
+        self.statusBar().showMessage(f"Session saved to {path}", 5000)
+        return True
+
+    def _set_file(self, path: str) -> None:
+        import os
+
+        self.file_path = path
+        self.setWindowTitle(f"{os.path.basename(path)} — Calculus Explorer")
+        recent = [p for p in self._recent() if p != path]
+        self.settings.setValue(f"{KEY}/recent", json.dumps([path, *recent][:8]))
+
+    def _recent(self) -> list[str]:
+        raw = self.settings.value(f"{KEY}/recent")
+        try:
+            paths = json.loads(raw) if isinstance(raw, str) else []
+        except ValueError:
+            return []
+        return [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else []
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        paths = self._recent()
+        for path in paths:
+            self.recent_menu.addAction(path, lambda p=path: self.open_file(p))
+        if not paths:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def _restore_regression(self) -> None:
         raw = self.settings.value(f"{KEY}/regression")
