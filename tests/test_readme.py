@@ -34,14 +34,20 @@ def test_readme_names_both_commands():
     assert "pip install '.[test]' && pytest" in ci
 
 
-def test_optimizer_example_runs(tmp_path, monkeypatch):
-    text = README.read_text(encoding="utf-8")
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "ec.optimize(" in b)
+def run_block(marker: str) -> dict:
+    """Run the README's python block that contains ``marker``; its names afterwards."""
     import explorer.core as ec
 
-    monkeypatch.chdir(tmp_path)  # the example writes adam.csv and adam.json
+    text = README.read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if marker in b)
     namespace: dict = {"ec": ec, "np": np}
     exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
+    return namespace
+
+
+def test_optimizer_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example writes adam.csv and adam.json
+    namespace = run_block("ec.optimize(")
     t = namespace["t"]
     assert t.status in ("converged", "max_steps") and t.points.shape[1] == 2
     assert (tmp_path / "adam.csv").read_text().startswith("step,x,y,value,grad_x,grad_y")
@@ -51,26 +57,16 @@ def test_optimizer_example_runs(tmp_path, monkeypatch):
 
 
 def test_graph_example_runs():
-    text = README.read_text(encoding="utf-8")
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S)
-                 if "computational_graph" in b)
-    import explorer.core as ec
-
-    namespace: dict = {"ec": ec, "np": np}
-    exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
+    namespace = run_block("computational_graph")
     g = namespace["g"]
     assert g.gradient == {"x": 64.0, "y": 32.0}
     assert [s.text for s in g.steps][:2] == ["w₂ = x·y = 2 · 3 = 6", "w₃ = x·y + x = 6 + 2 = 8"]
 
 
 def test_regression_example_runs():
-    text = README.read_text(encoding="utf-8")
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S)
-                 if "least_squares" in b)
     import explorer.core as ec
 
-    namespace: dict = {"ec": ec, "np": np}
-    exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
+    namespace = run_block("least_squares")
     data = namespace["data"]
     w, b = ec.least_squares(data.xs, data.ys)
     np.testing.assert_allclose((w, b), np.polyfit(data.xs, data.ys, 1), rtol=1e-12)

@@ -24,6 +24,16 @@ def wait(app, condition, seconds: float = 30.0, pause: float = 0.0005) -> None:
         time.sleep(pause)
 
 
+def painted(app, counter, before: int) -> None:
+    """Process events until ``counter`` has seen a paint after ``before``."""
+    spin = 0
+    while counter.count == before:
+        app.processEvents()
+        spin += 1
+        if spin > 100000:
+            raise RuntimeError("the frame was never painted")
+
+
 def summary(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

@@ -14,7 +14,7 @@ import argparse
 import time
 
 import _common  # noqa: F401  (sets the platform and the import path)
-from _common import PaintCounter, row, summary, wait
+from _common import PaintCounter, painted, row, summary, wait
 from PySide6 import QtWidgets
 
 UNITS = 14
@@ -23,15 +23,6 @@ UNITS = 14
 def tanh_units(units: int = UNITS) -> str:
     terms = " + ".join(f"v{i}*tanh(w{i}*x + b{i})" for i in range(1, units + 1))
     return f"({terms} - y)^2"
-
-
-def painted(app, counter, before):
-    spin = 0
-    while counter.count == before:
-        app.processEvents()
-        spin += 1
-        if spin > 100000:
-            raise RuntimeError("the frame was never painted")
 
 
 def bench_core(runs: int) -> tuple[list[float], list[float], int]:

@@ -16,7 +16,7 @@ import time
 
 import _common  # noqa: F401  (sets the platform and the import path)
 import numpy as np
-from _common import PaintCounter, row, summary, wait
+from _common import PaintCounter, painted, row, summary, wait
 from bench_drag import mouse
 from PySide6 import QtCore, QtWidgets
 
@@ -41,15 +41,6 @@ def make_window(app):
     window.session.set_xy_range((-5, 5), (-5, 5))
     wait(app, lambda: not window.is_busy())
     return window
-
-
-def painted(app, counter, before):
-    spin = 0
-    while counter.count == before:
-        app.processEvents()
-        spin += 1
-        if spin > 100000:
-            raise RuntimeError("the frame was never painted")
 
 
 def bench_point(app, frames: int) -> list[float]:
