@@ -1,0 +1,1 @@
+"""Short explanations of each panel's concept and formula, shown by its "?" button."""
