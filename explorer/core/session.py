@@ -383,7 +383,8 @@ class Session:
         """The direction u = (cos angle, sin angle) of the directional derivative, kept in
         (-pi, pi]."""
         angle = _finite(angle, "direction")
-        angle = math.atan2(math.sin(angle), math.cos(angle))
+        if not -math.pi < angle <= math.pi:  # atan2(sin, cos) moves an angle in range by an ulp
+            angle = math.atan2(math.sin(angle), math.cos(angle))
         if angle != self.direction:
             self.direction = angle
             self._changed("direction")

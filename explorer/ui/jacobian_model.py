@@ -15,10 +15,12 @@ import math
 import numpy as np
 from PySide6 import QtCore
 
+from ..core.document import JACOBIAN_RADIUS
+
 DEFAULT_U, DEFAULT_V = "x^2 - y^2", "2 x y"  # the complex square z -> z²
 DEFAULT_POINT = (1.0, 0.5)
 DEFAULT_RADIUS = 0.25
-RADIUS_RANGE = (0.01, 1.0)
+RADIUS_RANGE = JACOBIAN_RADIUS  # the session file checks against the same range
 CIRCLE_SAMPLES = 720  # points on the circle (the shoelace area is then within 1.3e-5 of π r²)
 
 PRESETS = (  # (name, u, v)

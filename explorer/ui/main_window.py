@@ -7,6 +7,7 @@ import json
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..core.document import LAB_NAMES
 from ..core.session import DEFAULT_EXPRESSION, Session, SessionError
 from .backprop_model import BackpropModel
 from .bindings import Throttle, format_number
@@ -33,6 +34,8 @@ from .regression_model import RegressionModel
 from .taylor_model import TaylorModel
 from .worker import Worker
 
+# the labs with one View action each (named <lab>_action), whose open state a session keeps
+LAB_ACTIONS = LAB_NAMES
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
 KEY = f"v{SETTINGS_VERSION}"
 
@@ -46,30 +49,6 @@ implicit products: <code>2x</code>, <code>3(x+1)</code>, <code>(x+1)(x-1)</code>
 <p><b>Functions:</b> sin cos tan asin acos atan sinh cosh tanh exp log ln sqrt abs min max
 sigmoid relu softplus gelu erf (and log10, log2, sign, asinh, acosh, atanh).</p>
 <p>Non-smooth points take PyTorch's convention: relu'(0) = 0 and abs'(0) = 0.</p>"""
-
-
-MAX_SESSION_BYTES = 5_000_000
-
-
-def read_session_file(path: str) -> dict:
-    """A session file's JSON object; ValueError saying what is wrong (too large, not JSON and
-    where, not an object), OSError when it cannot be read."""
-    import os
-
-    if os.path.getsize(path) > MAX_SESSION_BYTES:
-        raise ValueError(f"the file is too large for a session ({os.path.getsize(path):,} "
-                         f"bytes; at most {MAX_SESSION_BYTES:,})")
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        where = f" (line {line}, column {exc.colno})" if line is not None else ""
-        raise ValueError(f"not a session file: the JSON cannot be read{where}") from None
-    if not isinstance(data, dict):
-        raise ValueError("not a session file: expected a JSON object")
-    return data
 
 
 def _import_plotting() -> bool:
@@ -734,35 +713,56 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- session files ---------------------------------------------------------------------------
     def session_document(self) -> dict:
-        """Everything the user set: the session, and the labs that keep their own state."""
-        return {**self.session.to_dict(),
-                "labs": {"jacobian": self.jacobian_model.to_dict(),
-                         "regression": self.regression_model.to_dict()}}
+        """Everything the user set: the session, the labs that keep their own state, and which
+        labs are open (a version-2 session file, explorer.core.document)."""
+        from ..core.document import make_document
+
+        return make_document(
+            self.session.to_dict(),
+            labs={"jacobian": self.jacobian_model.to_dict(),
+                  "regression": self.regression_model.to_dict()},
+            view={"labs": [name for name in LAB_ACTIONS
+                           if getattr(self, f"{name}_action").isChecked()],
+                  "surface": self.docks["surface"].toggleViewAction().isChecked()})
+
+    def apply_document(self, doc: dict) -> None:
+        """Make ``doc`` (checked by explorer.core.document.check_document) the current state:
+        the session in one notification, the labs, the open labs."""
+        self.session.restore(doc["session"])
+        labs = doc.get("labs", {})
+        if "jacobian" in labs:
+            self.jacobian_model.restore(labs["jacobian"])
+        if "regression" in labs:
+            self.regression_model.restore(labs["regression"])
+        view = doc.get("view")
+        if view:  # a document without view choices leaves the window as it is
+            shown = set(view.get("labs", ()))
+            for name in LAB_ACTIONS:
+                action = getattr(self, f"{name}_action")
+                if action.isChecked() != (name in shown):
+                    action.setChecked(name in shown)
+            surface = self.docks["surface"]
+            if surface.toggleViewAction().isChecked() != bool(view.get("surface")):
+                surface.setVisible(bool(view.get("surface")))
 
     def open_file(self, path: str | None = None) -> bool:
         """File > Open: a session file, validated before anything changes; a bad one says which
-        field is wrong and leaves the current state as it is."""
+        field is wrong and leaves the current state as it is. Older versions are migrated."""
         if path is None:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(
                 self, "Open a session", "", "Calculus Explorer session (*.json);;All files (*)")
             if not path:
                 return False
-        from ..core.session import Session
+        from ..core.document import read_document
 
         try:
-            data = read_session_file(path)
-            Session.from_dict(data)  # validated on a scratch session first
+            doc = read_document(path)
         except (OSError, ValueError) as exc:
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             QtWidgets.QMessageBox.warning(self, "Could not open the session",
                                           f"{path}:\n{message}\n\nNothing was changed.")
             return False
-        self.session.restore(data)
-        labs = data.get("labs") if isinstance(data.get("labs"), dict) else {}
-        if isinstance(labs.get("jacobian"), dict):
-            self.jacobian_model.restore(labs["jacobian"])
-        if isinstance(labs.get("regression"), dict):
-            self.regression_model.restore(labs["regression"])
+        self.apply_document(doc)
         self._set_file(path)
         return True
 

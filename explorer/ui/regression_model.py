@@ -14,10 +14,11 @@ import math
 import numpy as np
 from PySide6 import QtCore
 
+from ..core.document import REGRESSION_OPTIMIZERS
 from .worker import Worker
 
 GRID = 200
-OPTIMIZER_CHOICES = ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Newton")
+OPTIMIZER_CHOICES = REGRESSION_OPTIMIZERS  # the session file checks against the same list
 DEFAULT_LR = {"SGD": 0.05, "Adagrad": 0.5, "RMSprop": 0.05, "Adam": 0.1, "AdamW": 0.1,
               "Newton": 1.0}
 

@@ -35,7 +35,7 @@ def test_save_and_open_round_trip(make_window, qtbot, ui, tmp_path, monkeypatch)
     assert window.save_file_as()  # the suffix is added
     assert path.exists() and "lecture.json" in window.windowTitle()
     saved = json.loads(path.read_text())
-    assert saved["version"] == 1 and saved["point"] == [1.25, -0.5]
+    assert saved["version"] == 2 and saved["session"]["point"] == [1.25, -0.5]
     xs = window.regression_model.data.xs.copy()
     # change everything, then open the file
     ui.type_expression(window, "sin(x)")
