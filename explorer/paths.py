@@ -30,3 +30,11 @@ def function_presets() -> list[dict]:
     """Preset functions grouped for the preset menu: ``[{"group", "name", "expression"}]``."""
     data = json.loads(resource_path("presets", "functions.json").read_text(encoding="utf-8"))
     return [dict(item) for item in data["presets"]]
+
+
+def user_data_dir() -> Path:
+    """Where the app keeps what it writes for the user on its own (the autosave): the
+    platform's data folder (platformdirs), e.g. ~/.local/share/calculus-explorer on Linux."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("calculus-explorer", "CalculusExplorer"))

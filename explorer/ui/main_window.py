@@ -36,6 +36,7 @@ from .worker import Worker
 
 # the labs with one View action each (named <lab>_action), whose open state a session keeps
 LAB_ACTIONS = LAB_NAMES
+USER_DATA = object()  # MainWindow's default data_dir: explorer.paths.user_data_dir()
 SETTINGS_VERSION = 1  # bump when the dock layout changes incompatibly
 KEY = f"v{SETTINGS_VERSION}"
 
@@ -101,7 +102,9 @@ class MainWindow(QtWidgets.QMainWindow):
     """The explorer's window. ``settings`` is injected so tests never touch the user's."""
 
     def __init__(self, settings: QtCore.QSettings | None = None, expression: str | None = None,
-                 restore: bool = True):
+                 restore: bool = True, data_dir=USER_DATA):
+        """``data_dir``: where the autosave goes (the platform's data folder by default; None:
+        no autosave, as for a headless render)."""
         super().__init__()
         self.setObjectName("MainWindow")
         self.setWindowTitle("Calculus Explorer")
@@ -130,6 +133,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.backprop_model = BackpropModel(self.session, self)
         # The regression lab keeps its data in the window's settings (session files: later).
         self.regression_model = RegressionModel(self)
+        # Undo/redo and the autosave: snapshots of everything the user set, once it settles.
+        from .history import History
+
+        if data_dir is USER_DATA:
+            from ..paths import user_data_dir
+
+            data_dir = user_data_dir()
+        self.history = History(self, data_dir, self)
+        self.session.connect(None, self.history.touched)
+        for signal in (self.regression_model.data_changed, self.regression_model.params_changed,
+                       self.jacobian_model.changed):
+            signal.connect(self.history.touched)
         if restore:
             self._restore_regression()
         if restore:
@@ -522,6 +537,16 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
 
+        edit = menu.addMenu("&Edit")
+        self.edit_menu = edit
+        self.undo_action = self.history.stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QtGui.QKeySequence("Ctrl+Z")])
+        self.redo_action = self.history.stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"),
+                                       QtGui.QKeySequence("Ctrl+Y")])
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+
         view = menu.addMenu("&View")
         self.view_menu = view
         for dock in self.docks.values():
@@ -572,6 +597,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.reset_layout_action = reset
 
         help_menu = menu.addMenu("&Help")
+        self.help_menu = help_menu
         syntax = help_menu.addAction("Expression syntax")
         syntax.triggered.connect(
             lambda: QtWidgets.QMessageBox.information(self, "Expression syntax", SYNTAX_HELP))
@@ -762,6 +788,9 @@ class MainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMessageBox.warning(self, "Could not open the session",
                                           f"{path}:\n{message}\n\nNothing was changed.")
             return False
+        import os
+
+        self.history.label_next(f"Open {os.path.basename(path)}")
         self.apply_document(doc)
         self._set_file(path)
         return True
@@ -1038,6 +1067,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _apply_parsed(self, result) -> None:
         text, function, error = result
+        if not self.history.recording:  # start-up is over once the first text is applied
+            QtCore.QTimer.singleShot(0, self._begin_history)
         saved, self._saved_session = self._saved_session, None
         if saved is not None and saved.get("expression") == text:
             # SymPy is loaded now; restore() validates everything and parses again (fast).
@@ -1053,6 +1084,48 @@ class MainWindow(QtWidgets.QMainWindow):
 
             self.session.set_expression(DEFAULT_EXPRESSION, function=parse(DEFAULT_EXPRESSION))
         self.session.set_expression(text, function=function, error=error)
+
+    def _begin_history(self) -> None:
+        if self.history.recording:
+            return
+        self.history.begin()
+        orphans = self.history.orphans()
+        if orphans:
+            self.offer_restore(orphans)
+
+    def offer_restore(self, orphans) -> bool:
+        """The app did not close properly last time: offer the newest autosave. Either way the
+        old autosave files go (what is restored is autosaved again by this window)."""
+        import datetime
+
+        from ..core.document import read_document
+
+        path = orphans[0]
+        try:
+            doc = read_document(path)
+        except (OSError, ValueError) as exc:
+            self.statusBar().showMessage(f"An autosave could not be read ({path}): {exc}", 10000)
+            self.history.discard(orphans)
+            return False
+        when = datetime.datetime.fromtimestamp(path.stat().st_mtime).strftime("%H:%M on %d %b")
+        text = (f"Calculus Explorer did not close properly last time.\n\nRestore the work "
+                f"autosaved at {when}?\nFunction: {doc['session'].get('expression', '')}")
+        if not self.ask_restore(text):
+            self.history.discard(orphans)
+            return False
+        self.history.label_next("Restore the autosave")
+        self.apply_document(doc)
+        self.history.discard(orphans)
+        self.history.touched()
+        self.statusBar().showMessage("The autosaved work is back (Edit > Undo returns to where "
+                                     "this start began)", 8000)
+        return True
+
+    def ask_restore(self, text: str) -> bool:
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(self, "Restore the autosaved work?", text,
+                                                buttons.Yes | buttons.No, buttons.Yes)
+        return answer == buttons.Yes
 
     def _schedule_typeset(self) -> None:
         # At start-up, typesetting (importing mathtext) would compete with loading the plot
@@ -1146,6 +1219,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
+        self.history.close()
         self._typeset_timer.stop()
         self.race_model.pause()
         for worker in (self.loader, self.worker, self.typeset_worker, self.analysis_worker,

@@ -40,7 +40,7 @@ def bench_ours(frames: int, lab: bool = False) -> list[float]:
 
     pg.setConfigOptions(mouseRateLimit=-1)
     settings = QtCore.QSettings(QtCore.QTemporaryDir().path() + "/b.ini", QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, expression="sin(x)*exp(-x^2/5)", restore=False)
+    window = MainWindow(settings=settings, expression="sin(x)*exp(-x^2/5)", restore=False, data_dir=None)
     window.resize(1200, 800)
     window.show()
     app = QtWidgets.QApplication.instance()

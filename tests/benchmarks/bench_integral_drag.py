@@ -31,7 +31,7 @@ def bench_ours(frames: int, n: int) -> list[float]:
     configure_pyqtgraph()
     pg.setConfigOptions(mouseRateLimit=-1)  # measure every move (see bench_drag)
     settings = QtCore.QSettings(QtCore.QTemporaryDir().path() + "/b.ini", QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, expression="sin(x)*exp(-x^2/5)", restore=False)
+    window = MainWindow(settings=settings, expression="sin(x)*exp(-x^2/5)", restore=False, data_dir=None)
     window.resize(1200, 800)
     window.show()
     app = QtWidgets.QApplication.instance()

@@ -30,7 +30,7 @@ def main() -> None:
     configure_pyqtgraph()
     tmp = QtCore.QTemporaryDir()
     settings = QtCore.QSettings(tmp.path() + "/k.ini", QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, expression="x", restore=False)
+    window = MainWindow(settings=settings, expression="x", restore=False, data_dir=None)
     window.resize(1200, 800)
     window.show()
 

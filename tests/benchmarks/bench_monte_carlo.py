@@ -43,7 +43,7 @@ def bench_app(n: int, runs: int) -> tuple[list[float], list[float]]:
     configure_pyqtgraph()
     app = QtWidgets.QApplication.instance()
     settings = QtCore.QSettings(QtCore.QTemporaryDir().path() + "/b.ini", QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, expression="x^2", restore=False)
+    window = MainWindow(settings=settings, expression="x^2", restore=False, data_dir=None)
     window.resize(1360, 900)
     window.show()
     wait(app, lambda: window.session.function is not None and window.monte_carlo_view is not None

@@ -43,7 +43,7 @@ def make_window(app, fast: bool):
     pg.setConfigOptions(mouseRateLimit=-1)  # measure every move (see bench_drag)
     settings = QtCore.QSettings(QtCore.QTemporaryDir().path() + "/b.ini",
                                 QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, expression=ROSENBROCK, restore=False)
+    window = MainWindow(settings=settings, expression=ROSENBROCK, restore=False, data_dir=None)
     window.resize(1200, 800)
     window.show()
     wait(app, lambda: window.landscape_view is not None and window.race_overlay is not None

@@ -29,7 +29,7 @@ def make_window(app):
     pg.setConfigOptions(mouseRateLimit=-1)  # measure every move (see bench_drag)
     settings = QtCore.QSettings(QtCore.QTemporaryDir().path() + "/b.ini",
                                 QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, expression="x^2", restore=False)
+    window = MainWindow(settings=settings, expression="x^2", restore=False, data_dir=None)
     window.resize(1200, 800)
     window.show()
     wait(app, lambda: window.regression_loss_view is not None and not window.is_busy(), 60)

@@ -25,7 +25,7 @@ def bench_ours(texts: list[str]) -> tuple[list[float], dict[str, str]]:
     configure_pyqtgraph()
     app = QtWidgets.QApplication.instance()
     settings = QtCore.QSettings(QtCore.QTemporaryDir().path() + "/b.ini", QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, expression=texts[0], restore=False)
+    window = MainWindow(settings=settings, expression=texts[0], restore=False, data_dir=None)
     window.resize(1200, 800)
     window.show()
     wait(app, lambda: window.session.function is not None and window.curve_view is not None

@@ -12,8 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.core.document import (DOCUMENT_VERSION, check_document, make_document, migrate,
-                                    read_document)
+from explorer.core.document import (
+    DOCUMENT_VERSION,
+    check_document,
+    make_document,
+    migrate,
+    read_document,
+)
 from explorer.core.race import DEFAULT_RUNS, RunSpec
 from explorer.core.session import Session, SessionError
 

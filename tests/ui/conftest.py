@@ -14,7 +14,13 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def make_window(qtbot, settings):
+def data_dir(tmp_path):
+    """The autosave's folder for the test's windows (never the user's)."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def make_window(qtbot, settings, data_dir):
     """Build a MainWindow, shown, with its first function parsed."""
     from explorer.ui.main_window import MainWindow
     from explorer.ui.theme import configure_pyqtgraph
@@ -22,8 +28,9 @@ def make_window(qtbot, settings):
     configure_pyqtgraph()
     windows = []
 
-    def make(expression=None, restore=True, settings_=None):
-        window = MainWindow(settings=settings_ or settings, expression=expression, restore=restore)
+    def make(expression=None, restore=True, settings_=None, data_dir_=None):
+        window = MainWindow(settings=settings_ or settings, expression=expression, restore=restore,
+                            data_dir=data_dir_ or data_dir)
         qtbot.addWidget(window)
         window.resize(1200, 800)
         window.show()

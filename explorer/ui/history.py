@@ -1,0 +1,223 @@
+"""Undo, redo and the autosave, both made from snapshots of what the user set.
+
+Once the state has settled (no change for a moment and no mouse button held, so a drag makes
+one entry, on release), the window's document (explorer.core.document) is compared with the
+last one: a difference becomes an undo entry named after what changed, and the document is
+written to the autosave file in the user's data folder. Undo puts the earlier document back
+through the same path as File > Open (``MainWindow.apply_document``).
+
+Each running window holds a lock (QLockFile) beside its autosave file; a clean close removes
+both. An autosave whose lock is stale (its process no longer runs: QLockFile checks the process
+id) means the app did not close properly: the next start offers to restore it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+SETTLE_MS = 400  # a pause in typing or dragging this long ends an action
+UNDO_LIMIT = 200
+# The view's ranges follow panning and zooming, which is looking, not editing: an undo keeps
+# the ranges as they are, and a pan alone makes no entry.
+VIEW_FIELDS = ("x_range", "y_range", "xy_range")
+
+# What an entry is called, by the first field that changed (Edit > Undo <name>).
+NAMES = (
+    ("expression", "Edit the function"),
+    ("parameters", "Change {parameters}"),
+    ("parameter_ranges", "Change a slider's range"),
+    ("x0", "Move the point"),
+    ("point", "Move the point"),
+    ("direction", "Turn the direction u"),
+    ("race_start", "Move the race's start"),
+    ("race_runs", "Change the runs"),
+    ("race_steps", "Change the number of steps"),
+    ("integral_bounds", "Move the bounds a, b"),
+    ("taylor_center", "Move the Taylor centre"),
+    ("taylor_order", "Change the Taylor order"),
+    ("h", "Change h"),
+    ("labs.regression.x", "Edit the data"),
+    ("labs.regression.y", "Edit the data"),
+    ("labs.regression.w", "Move (w, b)"),
+    ("labs.regression.b", "Move (w, b)"),
+    ("labs.regression", "Change the regression settings"),
+    ("labs.jacobian", "Change the Jacobian lab"),
+)
+
+
+def _flat(doc: dict) -> dict:
+    """The undoable part of a document, one level deep: session fields and lab fields."""
+    out = {k: v for k, v in doc["session"].items() if k not in VIEW_FIELDS}
+    for lab, fields in doc.get("labs", {}).items():
+        out[f"labs.{lab}"] = fields
+        for key, value in fields.items():
+            out[f"labs.{lab}.{key}"] = value
+    return out
+
+
+def describe(before: dict, after: dict) -> str:
+    """A short name for the change from ``before`` to ``after`` (documents)."""
+    a, b = _flat(before), _flat(after)
+    changed = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    for key, text in NAMES:
+        if key in changed:
+            if "{parameters}" in text:
+                pa, pb = a.get("parameters", {}), b.get("parameters", {})
+                names = sorted(n for n in set(pa) | set(pb) if pa.get(n) != pb.get(n))
+                text = text.format(parameters=", ".join(names) or "a parameter")
+            return text
+    for key in sorted(changed):
+        if not key.startswith("labs."):
+            return "Change " + key.replace("_", " ")
+    return "Change"
+
+
+class _Snapshot(QtGui.QUndoCommand):
+    def __init__(self, history: History, before: str, after: str, text: str):
+        super().__init__(text)
+        self.history, self.before, self.after = history, before, after
+        self._first = True
+
+    def redo(self) -> None:
+        if self._first:  # pushed after the change happened: nothing to do
+            self._first = False
+            return
+        self.history._apply(self.after)
+
+    def undo(self) -> None:
+        self.history._apply(self.before)
+
+
+class History(QtCore.QObject):
+    """The window's undo stack and autosave. ``data_dir`` None: no autosave (scripts, tests
+    that do not ask for it)."""
+
+    autosaved = QtCore.Signal(str)  # the path written
+
+    def __init__(self, window, data_dir: str | os.PathLike | None, parent=None):
+        super().__init__(parent)
+        self.window = window
+        self.stack = QtGui.QUndoStack(self)
+        self.stack.setUndoLimit(UNDO_LIMIT)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.autosave_path = (self.data_dir / f"autosave-{os.getpid()}.json"
+                              if self.data_dir is not None else None)
+        self._state: str | None = None  # the undoable part, as JSON, when last settled
+        self._saved_text: str | None = None  # the whole document last autosaved
+        self._applying = False
+        self._label: str | None = None  # the next entry's name, if the caller gives one
+        self.recording = False
+        self._lock = None
+        if self.autosave_path is not None:
+            with contextlib.suppress(OSError):
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._lock = QtCore.QLockFile(str(self.autosave_path.with_suffix(".lock")))
+            self._lock.tryLock(0)
+        self._timer = QtCore.QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._timer.timeout.connect(self.settle)
+
+    # -- recording ---------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Start recording from the current state (after start-up has restored it)."""
+        self.recording = True
+        doc = self.window.session_document()
+        self._state = self._undoable(doc)
+
+    def touched(self, *_args) -> None:
+        """Something the user can set changed: look again once it has settled."""
+        if self.recording and not self._applying:
+            self._timer.start()
+
+    def label_next(self, text: str) -> None:
+        """Name the next entry (e.g. "Open lecture.json") instead of deriving its name."""
+        self._label = text
+
+    def settle(self) -> None:
+        """Record the change since the last settled state, if any, and autosave."""
+        if not self.recording:
+            return
+        if QtWidgets.QApplication.mouseButtons() != QtCore.Qt.MouseButton.NoButton:
+            self._timer.start()  # a drag in progress: one entry when it ends
+            return
+        doc = self.window.session_document()
+        state = self._undoable(doc)
+        if state != self._state:
+            before = self._state
+            text = self._label or describe(json.loads(before), json.loads(state))
+            self._state = state
+            self.stack.push(_Snapshot(self, before, state, text))
+        self._label = None
+        self.autosave(doc)
+
+    def _undoable(self, doc: dict) -> str:
+        session = {k: v for k, v in doc["session"].items() if k not in VIEW_FIELDS}
+        return json.dumps({"session": session, "labs": doc.get("labs", {})}, sort_keys=True)
+
+    def _apply(self, state: str) -> None:
+        data = json.loads(state)
+        current = self.window.session.to_dict()
+        for key in VIEW_FIELDS:  # the view stays where the user is looking
+            data["session"][key] = current[key]
+        self._timer.stop()
+        self._applying = True
+        try:
+            self.window.apply_document(data)
+        finally:
+            self._applying = False
+        self._state = self._undoable(self.window.session_document())
+        QtCore.QTimer.singleShot(0, lambda: self.autosave(self.window.session_document()))
+
+    # -- autosave ----------------------------------------------------------------------------
+    def autosave(self, doc: dict) -> None:
+        if self.autosave_path is None:
+            return
+        text = json.dumps({**doc, "autosaved_at": time.time()}, allow_nan=False)
+        body = json.dumps(doc, allow_nan=False)
+        if body == self._saved_text:
+            return
+        from ..core.files import write_text
+
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            write_text(self.autosave_path, text)
+        except OSError as exc:  # a full disk: say so once in a while, keep working
+            self.window.statusBar().showMessage(
+                f"Could not autosave to {self.autosave_path}: {exc.strerror or exc}", 8000)
+            return
+        self._saved_text = body
+        self.autosaved.emit(str(self.autosave_path))
+
+    def close(self) -> None:
+        """A clean exit: the autosave is no longer needed."""
+        self._timer.stop()
+        self.recording = False
+        if self.autosave_path is not None:
+            with contextlib.suppress(OSError):
+                self.autosave_path.unlink()
+            self._lock.unlock()
+
+    def orphans(self) -> list[Path]:
+        """Autosave files left by windows that did not close properly (their lock is stale),
+        newest first."""
+        if self.data_dir is None or not self.data_dir.is_dir():
+            return []
+        found = []
+        for path in self.data_dir.glob("autosave-*.json"):
+            if path == self.autosave_path:
+                continue
+            lock = QtCore.QLockFile(str(path.with_suffix(".lock")))
+            if lock.tryLock(0):  # nobody holds it: its window is gone
+                lock.unlock()
+                found.append(path)
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    def discard(self, paths) -> None:
+        for path in paths:
+            with contextlib.suppress(OSError):
+                Path(path).unlink()
