@@ -533,6 +533,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
+        self.file_menu = file_menu
+        self._export_separator = file_menu.addSeparator()  # figures and animations go here
+        data = file_menu.addMenu("&Data and trajectories")
+        self.data_menu = data
+        for text, slot, name in (
+                ("Export the selected run's trajectory (CSV, JSON)…", self.export_run, "run"),
+                ("Export every run's trajectory to a folder…", self.export_all_runs, "runs"),
+                ("Import regression data (CSV)…", self.import_regression_csv, "import"),
+                ("Export regression data (CSV)…", self.export_regression_csv, "data")):
+            action = data.addAction(text)
+            action.setObjectName(f"{name}DataAction")
+            action.triggered.connect(lambda _checked=False, f=slot: f())
+        data.aboutToShow.connect(self._enable_data_actions)
+        file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -945,6 +959,43 @@ class MainWindow(QtWidgets.QMainWindow):
                     pts = t.points[: k + 1]
                     paths.append((pts[np.all(np.isfinite(pts), axis=1)], spec.color_hex))
         self.surface_view.set_paths(paths)
+
+    def _enable_data_actions(self) -> None:
+        has_runs = any(t is not None for t in self.race_model.trajectories)
+        for action in self.data_menu.actions():
+            if action.objectName() in ("runDataAction", "runsDataAction"):
+                action.setEnabled(has_runs)
+
+    def export_all_runs(self, folder: str | None = None) -> list[str]:
+        """Every run of the race as ``<n>_<label>.csv`` and ``.json`` in ``folder``."""
+        import os
+        import re
+
+        m = self.race_model
+        done = [(i, t) for i, t in enumerate(m.trajectories) if t is not None]
+        if not done:
+            self.statusBar().showMessage("No trajectories yet: open the race (Ctrl+R) on a "
+                                         "function of x and y", 5000)
+            return []
+        if folder is None:
+            folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export the trajectories to")
+            if not folder:
+                return []
+        written = []
+        try:
+            for i, t in done:
+                label = re.sub(r"[^a-z0-9.]+", "_", m.runs[i].label.lower()).strip("_")
+                for suffix in (".csv", ".json"):
+                    path = os.path.join(folder, f"{i + 1}_{label}{suffix}")
+                    t.to_csv(path) if suffix == ".csv" else t.to_json(path)
+                    written.append(path)
+        except OSError as exc:
+            QtWidgets.QMessageBox.warning(self, "Export failed",
+                                          f"Could not write into {folder}:\n{exc.strerror or exc}"
+                                          f"\n\n{len(written)} files were written before.")
+            return written
+        self.statusBar().showMessage(f"{len(done)} trajectories written to {folder}", 5000)
+        return written
 
     def export_run(self) -> None:
         """File > the selected run's trajectory as CSV or JSON (DESIGN.md's format)."""

@@ -261,3 +261,36 @@ def test_export_a_run_and_the_view(make_window, qtbot, ui, tmp_path, monkeypatch
     assert root.tag.endswith("svg")
     assert len(list(root.iter())) > 50
     assert list(tmp_path.glob(".partial-*")) == []  # no temporary file left behind
+
+
+def test_every_run_exported_from_the_data_menu(make_window, qtbot, ui, tmp_path, monkeypatch):
+    """File > Data and trajectories > every run: one CSV and one JSON per run whose rows are
+    the core's own run from the same start (computed here afresh, one run at a time)."""
+    window = open_race(make_window, qtbot, ui)
+    s = window.session
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    window._enable_data_actions()
+    action = window.findChild(QtGui.QAction, "runsDataAction")
+    assert action is not None and action.isEnabled()
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory",
+                        lambda *a, **k: str(folder))
+    action.trigger()
+    runs = [(i, r) for i, r in enumerate(s.race_runs) if window.race_model.trajectories[i]]
+    assert sorted(p.suffix for p in folder.iterdir()) == [".csv"] * len(runs) + [".json"] * len(runs)
+    compared = 0
+    for i, spec in runs:
+        [csv_path] = folder.glob(f"{i + 1}_*.csv")
+        rows = list(csv.DictReader(csv_path.open()))
+        alone = ec.optimize(s.f, s.race_start, spec.make_run(s.race_start).optimizer,
+                            steps=s.race_steps, tol=s.race_tol) if not (
+            spec.clip or spec.schedule or spec.noise) else None
+        if alone is None:
+            continue
+        assert len(rows) == len(alone.points)
+        np.testing.assert_allclose([float(rows[-1]["x"]), float(rows[-1]["y"])],
+                                   alone.points[-1], rtol=1e-9, atol=1e-12)
+        data = json.loads(csv_path.with_suffix(".json").read_text())
+        assert data["status"] == alone.status
+        compared += 1
+    assert compared >= 3
