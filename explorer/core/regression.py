@@ -238,11 +238,18 @@ class Descent:
     epochs: np.ndarray
 
 
+class Cancelled(Exception):
+    """A long computation stopped at the user's request (its ``progress`` said False)."""
+
+
 def descend(data: Dataset, start, optimizer, epochs: int = 50, batch_size: int | None = None,
-            seed: int = 0) -> Descent:
+            seed: int = 0, progress=None) -> Descent:
     """Gradient descent on J from ``start`` = (w, b) with one of the optimizer lab's
     optimizers: full batch (``batch_size`` None), or mini-batches shuffled each epoch by a
-    generator seeded with ``seed`` (the same seed, the same path)."""
+    generator seeded with ``seed`` (the same seed, the same path).
+
+    ``progress(epochs_done, epochs)``, if given, is called after each epoch; returning False
+    stops the descent with :class:`Cancelled`."""
     n = len(data)
     if n == 0:
         raise ValueError("no data to fit")
@@ -275,6 +282,8 @@ def descend(data: Dataset, start, optimizer, epochs: int = 50, batch_size: int |
                     break
             if not np.all(np.isfinite(x)):
                 break
+            if progress is not None and progress(epoch + 1, int(epochs)) is False:
+                raise Cancelled(f"stopped after {epoch + 1} of {int(epochs)} epochs")
     params = np.array(params)
     losses = data.stats.loss(params[:, 0], params[:, 1])
     return Descent(params, losses, np.array(epochs_of))

@@ -36,6 +36,8 @@ class RegressionModel(QtCore.QObject):
     params_changed = QtCore.Signal()
     descent_changed = QtCore.Signal()
     cursor_changed = QtCore.Signal(int)
+    # (epochs done, epochs) while a descent runs, from the worker's thread (queued to the GUI)
+    progress = QtCore.Signal(int, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -48,6 +50,9 @@ class RegressionModel(QtCore.QObject):
         self.optimizer = "SGD"
         self.lr = DEFAULT_LR["SGD"]
         self.epochs = 40
+        import threading
+
+        self._stop = threading.Event()  # set: the running descent stops after its epoch
         self.batch_size = 0  # 0: the whole data (full batch)
         self.seed = 0
         self.descent = None
@@ -196,9 +201,23 @@ class RegressionModel(QtCore.QObject):
         epochs, seed = self.epochs, self.seed
         batch = None if self.batch_size in (0, None) or self.batch_size >= len(data) else \
             int(self.batch_size)
+        import threading
+
+        stop = threading.Event()
+        self._stop.set()  # a newer descent replaces a running one
+        self._stop = stop
+
+        def report(done: int, total: int) -> bool:
+            self.progress.emit(done, total)
+            return not stop.is_set()
+
         self.worker.submit("descent",
-                           lambda: descend(data, start, optimizer, epochs, batch, seed),
+                           lambda: descend(data, start, optimizer, epochs, batch, seed, report),
                            self._descent_ready, self._descent_failed)
+
+    def cancel_descent(self) -> None:
+        """Stop the running descent (at the end of its current epoch); the last one stays."""
+        self._stop.set()
 
     def _descent_ready(self, descent) -> None:
         self.descent = descent
@@ -207,7 +226,13 @@ class RegressionModel(QtCore.QObject):
         self.set_cursor(0)
 
     def _descent_failed(self, exc: BaseException) -> None:
-        self.descent, self.error = None, str(exc)
+        from ..core.regression import Cancelled
+
+        if isinstance(exc, Cancelled):  # the previous descent, if any, stays on screen
+            kept = ": the previous one is kept" if self.descent is not None else ""
+            self.error = f"Descent {exc}{kept}."
+        else:
+            self.descent, self.error = None, str(exc)
         self.descent_changed.emit()
 
     def clear_descent(self) -> None:

@@ -124,3 +124,19 @@ def test_level_curves_are_exact(data):
         assert len(ws) == 160
         np.testing.assert_allclose(data.stats.loss(ws, bs), level, rtol=1e-9)
     assert ec.Stats.of([1.0, 1.0], [0.0, 2.0]).level_curves([1.0]) == []
+
+
+def test_descent_reports_each_epoch_and_stops_when_asked():
+    data = ec.generate(n=50, seed=1)
+    seen = []
+    full = ec.descend(data, (0.0, 0.0), ec.SGD(lr=0.05), epochs=6, batch_size=10, seed=2,
+                      progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(k, 6) for k in range(1, 7)]
+    # the same path as without a progress callback
+    plain = ec.descend(data, (0.0, 0.0), ec.SGD(lr=0.05), epochs=6, batch_size=10, seed=2)
+    np.testing.assert_array_equal(full.params, plain.params)
+    from explorer.core.regression import Cancelled
+
+    with pytest.raises(Cancelled, match="after 3 of 6 epochs"):
+        ec.descend(data, (0.0, 0.0), ec.SGD(lr=0.05), epochs=6, batch_size=10, seed=2,
+                   progress=lambda done, total: done < 3)

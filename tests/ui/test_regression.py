@@ -98,3 +98,29 @@ def test_csv_round_trip_and_a_bad_file(make_window, qtbot, ui, tmp_path, monkeyp
     assert not panel.data_error.isVisible()
     np.testing.assert_array_equal(m.data.xs, xs)
     np.testing.assert_array_equal(m.data.ys, ys)
+
+
+def test_a_long_descent_shows_progress_and_stops(make_window, qtbot, ui):
+    """10,000 epochs of mini-batches of one point over 500 points (5 million updates): the
+    panel shows the epochs done and Stop ends it; the previous descent stays."""
+    window = open_lab(make_window, qtbot, ui)
+    m, panel = window.regression_model, window.regression_panel
+    m.set_data(ec.generate(n=500, seed=3))
+    panel.epochs_spin.setValue(5)
+    qtbot.mouseClick(panel.run_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: m.descent is not None, timeout=10000)
+    before = m.descent
+    panel.epochs_spin.setValue(10_000)
+    panel.batch_spin.setValue(1)
+    qtbot.mouseClick(panel.run_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.stop_button.isVisible(), timeout=20000)
+    qtbot.waitUntil(lambda: panel.progress_bar.value() >= 1, timeout=20000)
+    assert panel.progress_bar.maximum() == 10_000
+    qtbot.mouseClick(panel.stop_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not m.is_busy(), timeout=20000)
+    ui.wait_idle(window)
+    assert m.descent is before is not None
+    assert "stopped after" in panel.descent_error.text()
+    assert "previous one is kept" in panel.descent_error.text()
+    assert not panel.stop_button.isVisible() and not panel.progress_bar.isVisible()
+    assert len(m.data) == 500 and m.epochs == 10_000  # nothing the user set is lost

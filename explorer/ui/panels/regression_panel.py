@@ -114,6 +114,17 @@ class RegressionPanel(QtWidgets.QWidget):
         buttons.addWidget(self.run_button, 1)
         buttons.addWidget(self.play_button)
         dform.addLayout(buttons)
+        # a long descent (many epochs, small batches, much data): its progress and a Stop
+        self.progress_bar = QtWidgets.QProgressBar(objectName="regressionProgress")
+        self.progress_bar.setFormat("epoch %v of %m")
+        self.stop_button = QtWidgets.QPushButton("Stop", objectName="regressionStop")
+        self.stop_button.setToolTip("Stop the descent after its current epoch")
+        progress_row = QtWidgets.QHBoxLayout()
+        progress_row.addWidget(self.progress_bar, 1)
+        progress_row.addWidget(self.stop_button)
+        dform.addLayout(progress_row)
+        self.progress_bar.hide()
+        self.stop_button.hide()
         self._play = QtCore.QTimer(self, interval=40)
         self._play.timeout.connect(self._advance)
         self.cursor_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal,
@@ -144,6 +155,8 @@ class RegressionPanel(QtWidgets.QWidget):
         self.batch_spin.valueChanged.connect(lambda v: setattr(model, "batch_size", int(v)))
         self.descent_seed.valueChanged.connect(lambda v: setattr(model, "seed", int(v)))
         self.run_button.clicked.connect(model.run_descent)
+        self.stop_button.clicked.connect(model.cancel_descent)
+        model.progress.connect(self._progress)
         self.play_button.toggled.connect(self._toggle_play)
         self.cursor_slider.valueChanged.connect(model.set_cursor)
         model.data_changed.connect(self.refresh)
@@ -173,6 +186,15 @@ class RegressionPanel(QtWidgets.QWidget):
     def show_data_error(self, text: str) -> None:
         self.data_error.setText(text)
         self.data_error.show()
+
+    def _progress(self, done: int, total: int) -> None:
+        if not self.model.is_busy():
+            return  # a late report of a descent that has ended
+        self.progress_bar.setMaximum(total)
+        self.progress_bar.setValue(done)
+        if done < total:
+            self.progress_bar.show()
+            self.stop_button.show()
 
     def _toggle_play(self, on: bool) -> None:
         d = self.model.descent
@@ -251,3 +273,6 @@ class RegressionPanel(QtWidgets.QWidget):
         error = getattr(m, "error", None)
         self.descent_error.setVisible(bool(error))
         self.descent_error.setText(error or "")
+        if not m.is_busy():  # the descent has ended (or stopped): no progress to show
+            self.progress_bar.hide()
+            self.stop_button.hide()
