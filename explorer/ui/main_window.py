@@ -615,10 +615,10 @@ class MainWindow(QtWidgets.QMainWindow):
         syntax = help_menu.addAction("Expression syntax")
         syntax.triggered.connect(
             lambda: QtWidgets.QMessageBox.information(self, "Expression syntax", SYNTAX_HELP))
-        about = help_menu.addAction("About Calculus Explorer")
-        about.triggered.connect(lambda: QtWidgets.QMessageBox.about(
-            self, "About Calculus Explorer",
-            "<b>Calculus Explorer</b><br>See the calculus that machine learning runs on."))
+        # a "?" on every dock, Help > Keyboard shortcuts, the About box with versions
+        from .help import install_help
+
+        install_help(self, help_menu)
 
     def _open_lab(self) -> None:
         opening = not self.docks["quotient"].isVisible()
@@ -1173,10 +1173,13 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def ask_restore(self, text: str) -> bool:
-        buttons = QtWidgets.QMessageBox.StandardButton
-        answer = QtWidgets.QMessageBox.question(self, "Restore the autosaved work?", text,
-                                                buttons.Yes | buttons.No, buttons.Yes)
-        return answer == buttons.Yes
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question,
+                                    "Restore the autosaved work?", text, parent=self)
+        restore = box.addButton("Restore", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Discard", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return box.clickedButton() is restore
 
     def _schedule_typeset(self) -> None:
         # At start-up, typesetting (importing mathtext) would compete with loading the plot
