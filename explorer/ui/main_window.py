@@ -109,6 +109,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setObjectName("MainWindow")
         self.setWindowTitle("Calculus Explorer")
         self.settings = settings if settings is not None else QtCore.QSettings()
+        # the stored theme (light, dark, or the system's) before any panel reads its colours
+        from .theme import apply_theme, resolve_theme, stored_theme
+
+        apply_theme(QtWidgets.QApplication.instance(), resolve_theme(stored_theme(self.settings)))
         self.session = Session(expression or DEFAULT_EXPRESSION, parse_now=False)
         self.file_path: str | None = None  # the session file opened or saved last
         self.worker = Worker(self)  # parsing: short jobs, never queued behind typesetting
@@ -609,6 +613,10 @@ class MainWindow(QtWidgets.QMainWindow):
         reset.setObjectName("resetLayoutAction")
         reset.triggered.connect(self.reset_layout)
         self.reset_layout_action = reset
+        from .theme import install_theme_menu, on_theme_changed
+
+        install_theme_menu(self, view)  # View > Theme: System, Light, Dark
+        on_theme_changed(self, lambda _name: self._schedule_typeset())  # the formula's colour
 
         help_menu = menu.addMenu("&Help")
         self.help_menu = help_menu

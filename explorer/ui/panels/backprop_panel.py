@@ -78,7 +78,7 @@ class BackpropPanel(QtWidgets.QWidget):
         font = self.step_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.step_label.setFont(font)
-        self.step_label.setStyleSheet("padding: 4px; background: #f4f1fa; border-radius: 4px;")
+        self.step_label.setStyleSheet("padding: 4px; background: rgba(106, 61, 154, 18); border-radius: 4px;")
         self.step_label.setMinimumHeight(48)
         layout.addWidget(self.phase_label)
         layout.addWidget(self.step_label)

@@ -201,10 +201,11 @@ class FunctionPanel(QtWidgets.QWidget):
                 width, height, data = value
                 image = QtGui.QImage(data, width, height, 4 * width,
                                      QtGui.QImage.Format.Format_ARGB32_Premultiplied).copy()
-                # rendered at 2x; shrink further when wider than the dock
+                # rendered at 2x; shrink further when wider than the dock. The ratio maps image
+                # pixels to logical ones whatever the screen (a 2x screen shows every pixel).
                 ratio = max(2.0, image.width() / max(label.width(), 1))
                 pixmap = QtGui.QPixmap.fromImage(image)
-                pixmap.setDevicePixelRatio(ratio * self.devicePixelRatioF())
+                pixmap.setDevicePixelRatio(ratio)
                 label.setPixmap(pixmap)
                 label.setToolTip(images.get(key + "_text", ""))
             else:

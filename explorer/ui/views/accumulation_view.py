@@ -10,7 +10,7 @@ from PySide6 import QtCore
 from ...core.session import Session
 from ..bindings import Throttle, format_number, signals_blocked
 from ..integration_model import IntegrationModel
-from ..theme import COLORS, LEFT_AXIS_WIDTH, pen, style_plot
+from ..theme import COLORS, LEFT_AXIS_WIDTH, pen, style_plot, with_alpha
 from .curve_view import Curve, CurvePoint, clip_line, robust_y_range
 
 SAMPLES = 1000
@@ -42,7 +42,7 @@ class AccumulationView(pg.PlotWidget):
         self.point = CurvePoint(COLORS["accumulation"], "#B0607F", size=13,
                                 tooltip="Drag along F: x₀ follows")
         plot.addItem(self.point)
-        self.key = pg.TextItem("", color=COLORS["axis_text"], fill=pg.mkBrush(255, 255, 255, 210),
+        self.key = pg.TextItem("", color=COLORS["axis_text"], fill=pg.mkBrush(with_alpha("background", 210)),
                                anchor=(0, 0))
         self.key.setZValue(30)
         plot.addItem(self.key, ignoreBounds=True)

@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import Session
 from ..bindings import signals_blocked
-from ..theme import COLORS, LEFT_AXIS_WIDTH, pen
+from ..theme import COLORS, LEFT_AXIS_WIDTH, pen, with_alpha
 
 SAMPLES = 2000
 
@@ -118,16 +118,16 @@ class Curve(pg.PlotCurveItem):
 class CurvePoint(pg.TargetItem):
     """A draggable point; its view pins it to the curve through the session."""
 
-    def __init__(self, color: str = COLORS["point"], hover: str = COLORS["point_hover"],
+    def __init__(self, color: str | None = None, hover: str | None = None,
                  symbol: str = "o", size: int = 15, tooltip: str = "Drag along the curve"):
         super().__init__(
             pos=(0, 0),
             size=size,
             symbol=symbol,
             pen=pg.mkPen(COLORS["point_edge"], width=2),
-            brush=pg.mkBrush(color),
+            brush=pg.mkBrush(color or COLORS["point"]),  # the theme's when the point is built
             hoverPen=pg.mkPen(COLORS["point_edge"], width=3),
-            hoverBrush=pg.mkBrush(hover),
+            hoverBrush=pg.mkBrush(hover or COLORS["point_hover"]),
             movable=True,
         )
         self.setZValue(20)
@@ -175,7 +175,7 @@ class CurveView(pg.PlotWidget):
             plot.addItem(line, ignoreBounds=True)
 
         self.legend = plot.addLegend(offset=(12, 12), labelTextColor=COLORS["axis_text"],
-                                     brush=pg.mkBrush(255, 255, 255, 220),
+                                     brush=pg.mkBrush(with_alpha("background", 220)),
                                      pen=pg.mkPen(COLORS["grid"]))
         self.f_item = Curve(pen=pen("f", 2.5), name="f(x)")
         self.d1_item = Curve(pen=pen("d1", 1.8, QtCore.Qt.PenStyle.DashLine), name="f′(x)")

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 
 from ...core.session import Session
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS, pen
+from ..theme import COLORS, pen, with_alpha
 
 HS = np.logspace(0, -16, 161)
 EPS = np.finfo(float).eps
@@ -29,7 +29,7 @@ class ErrorView(RefreshWhenShown, pg.PlotWidget):
         plot.setLabel("bottom", "h")
         plot.setLabel("left", "|quotient − f′(x₀)|")
         self.legend = plot.addLegend(offset=(8, -8), labelTextColor=COLORS["axis_text"],
-                                     brush=pg.mkBrush(255, 255, 255, 220))
+                                     brush=pg.mkBrush(with_alpha("background", 220)))
         self.measured = plot.plot(name="measured", pen=pen("secant", 2))
         self.truncation = plot.plot(name="truncation ~ h^p",
                                     pen=pen("d2", 1.5, pg.QtCore.Qt.PenStyle.DashLine))

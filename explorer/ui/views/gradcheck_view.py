@@ -117,7 +117,7 @@ class GradientCheckView(RefreshWhenShown, QtWidgets.QWidget):
         plot.setLogMode(x=True, y=True)
         # bottom right: under the right arm of the V (truncation error rising with ε)
         self.legend = plot.addLegend(offset=(-8, -8), labelTextColor=COLORS["axis_text"],
-                                     brush=pg.mkBrush(255, 255, 255, 220))
+                                     brush=pg.mkBrush(with_alpha("background", 220)))
         # InfiniteLines are not log-mapped by the plot: their position is log10(ε)
         self.current = pg.InfiniteLine(angle=90, pen=pen("axis_text", 1.2,
                                                          QtCore.Qt.PenStyle.DashLine))

@@ -29,7 +29,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.graph import name_of
 from ..backprop_model import BackpropModel
-from ..theme import COLORS, style_plot, with_alpha
+from ..theme import COLORS, on_theme_changed, style_plot, with_alpha
 
 COLUMN = 1.7  # data units between columns (layers)
 ROW = 1.0  # between rows within a column
@@ -554,7 +554,7 @@ class GraphView(pg.PlotWidget):
         # edge labels: when the gap between columns holds a number
         gap = COLUMN - BOX_W
         self.edge_texts = _Texts(compact_scale=math.inf, full_scale=48 / gap,
-                                 background=QtGui.QColor(255, 255, 255, 215))
+                                 background=with_alpha("background", 215))
         self.edge_texts.add_font(EDGE_FONT_PX)
         self.edge_texts.setZValue(4)
         self.layers = (self.edges, self.active_edge, *self.boxes.values(), self.active_node,
@@ -574,13 +574,11 @@ class GraphView(pg.PlotWidget):
         self.banner.setObjectName("graphBanner")
         self.banner.setWordWrap(True)
         self.banner.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.banner.setStyleSheet(
-            f"QLabel#graphBanner {{ background: rgba(255, 255, 255, 235); "
-            f"color: {COLORS['axis_text']}; border: 1px solid {COLORS['grid']}; "
-            f"border-radius: 4px; padding: 4px 8px; }}")
+        self.banner.setStyleSheet(_banner_style())
 
         self._colors = {key: QtGui.QColor(COLORS[key]) for key in ("axis_text", GRAD_COLOR)}
         self._light = with_alpha("axis_text", 120)
+        on_theme_changed(self, lambda _name: self.restyle())
         self._clear_graph_state()
         self._signature = None
         self._user_range = False  # the user panned or zoomed since the last fit
@@ -594,6 +592,27 @@ class GraphView(pg.PlotWidget):
         model.changed.connect(self._on_changed)
         model.step_changed.connect(self._on_step)
         self._on_changed()
+
+    def restyle(self) -> None:
+        """Take the theme's colours (after a switch): the layers' pens and fills, the texts."""
+        axis, point = with_alpha("axis", 210), QtGui.QColor(COLORS["point"])
+        self.edges._pen, self.edges._brush = _pen(axis, 1.0), QtGui.QBrush(axis)
+        self.active_edge._pen, self.active_edge._brush = _pen(point, 3.0), QtGui.QBrush(point)
+        self.active_node._pen = _pen(point, 3.5)
+        for kind, box in self.boxes.items():
+            box._pen = _pen(QtGui.QColor(COLORS[KIND_COLORS[kind]]), 2.0 if kind == "output" else 1.4)
+            box._fill, box._sprite_key = QtGui.QBrush(_box_fill(kind)), None
+        self.edge_texts._background = QtGui.QBrush(with_alpha("background", 215))
+        self.banner.setStyleSheet(_banner_style())
+        self._colors = {key: QtGui.QColor(COLORS[key]) for key in ("axis_text", GRAD_COLOR)}
+        self._light = with_alpha("axis_text", 120)
+        if self.graph is not None:
+            for i, node in enumerate(self.graph.nodes):
+                self.node_texts.set_text(i, node.label, self._colors["axis_text"], repaint=False)
+            self._edge_state = np.full(len(self._edge_list), -1)
+            self._on_step(self.model.step, repaint_all=True)
+        for layer in self.layers:
+            layer.update()
 
     # -- a new graph -----------------------------------------------------------------------------
     def _clear_graph_state(self) -> None:
@@ -1017,7 +1036,16 @@ def _font(pixel_size: int) -> QtGui.QFont:
 def _box_fill(kind: str) -> QtGui.QColor:
     alpha = {"input": 45, "const": 30, "op": 35, "output": 55}[kind]
     fill = with_alpha(KIND_COLORS[kind], alpha)
-    # opaque: an arrow passing behind a box must not show through it
+    # opaque (the tint over the background): an arrow passing behind a box must not show through
+    back = QtGui.QColor(COLORS["background"])
     return QtGui.QColor.fromRgbF(*(
-        1.0 - fill.alphaF() + fill.alphaF() * c for c in (fill.redF(), fill.greenF(),
-                                                          fill.blueF())), 1.0)
+        (1.0 - fill.alphaF()) * b + fill.alphaF() * c
+        for c, b in ((fill.redF(), back.redF()), (fill.greenF(), back.greenF()),
+                     (fill.blueF(), back.blueF()))), 1.0)
+
+
+def _banner_style() -> str:
+    back = with_alpha("background", 235)
+    return (f"QLabel#graphBanner {{ background: rgba({back.red()}, {back.green()}, {back.blue()}, "
+            f"{back.alpha()}); color: {COLORS['axis_text']}; border: 1px solid {COLORS['grid']}; "
+            f"border-radius: 4px; padding: 4px 8px; }}")

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui
 from ...core.session import Session
 from ..bindings import signals_blocked
 from ..integration_model import IntegrationModel
-from ..theme import COLORS, pen, with_alpha
+from ..theme import COLORS, on_theme_changed, pen, with_alpha
 from .curve_view import CurveView
 
 MAX_OUTLINED = 150  # beyond this many boxes their outlines would merge into a solid mass
@@ -41,6 +41,11 @@ class BoxesItem(pg.GraphicsObject):
         self._rect = QtCore.QRectF()
         self.edges = self.tops = np.empty(0)
         self.kind = "rectangles"
+
+    def set_colors(self, fill, outline) -> None:
+        """New fill and outline (a theme switch)."""
+        self._brush, self._pen = pg.mkBrush(fill), outline
+        self.update()
 
     def setData(self, edges: np.ndarray, left: np.ndarray, right: np.ndarray,  # noqa: N802
                 trapezoid: bool) -> None:
@@ -117,7 +122,7 @@ class IntegralOverlay(QtCore.QObject):
             line = pg.InfiniteLine(angle=90, movable=True, pen=pen("riemann_bound", 2.0),
                                    hoverPen=pen("riemann_bound", 3.5), label=name,
                                    labelOpts={"position": 0.96, "color": COLORS["riemann_bound"],
-                                              "fill": pg.mkBrush(255, 255, 255, 210)})
+                                              "fill": pg.mkBrush(with_alpha("background", 210))})
             line.setZValue(18)
             line.setToolTip(f"Drag the bound {name} of the integral")
             line.sigPositionChanged.connect(lambda item, n=name: self._on_bound_dragged(n, item))
@@ -130,6 +135,8 @@ class IntegralOverlay(QtCore.QObject):
         session.connect("x0", lambda s, f: s.show_accumulation and self._update_area())
         session.connect("x_range", lambda s, f: self._update_area())
         model.changed.connect(self.refresh)
+        on_theme_changed(self, lambda _name: self.boxes.set_colors(
+            with_alpha("riemann", 70), pen("riemann_bound", 1.0)))
         self.refresh()
 
     def refresh(self) -> None:

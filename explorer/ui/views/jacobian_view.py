@@ -73,7 +73,7 @@ class JacobianView(QtWidgets.QWidget):
 
         dplot, iplot = self.domain.getPlotItem(), self.image.getPlotItem()
         self.legend = iplot.addLegend(offset=(8, 8), labelTextColor=COLORS["axis_text"],
-                                      brush=pg.mkBrush(255, 255, 255, 220),
+                                      brush=pg.mkBrush(with_alpha("background", 220)),
                                       pen=pg.mkPen(COLORS["grid"]))
         (hx, hy), (vx, vy) = _grid_lines()
         self._grid = ((hx, hy), (vx, vy))

@@ -150,7 +150,7 @@ class MonteCarloView(RefreshWhenShown, QtWidgets.QWidget):
                                           label="E = {value:.6g}",
                                           labelOpts={"position": 0.06, "color": COLORS["exact"],
                                                      "anchors": [(0, 1), (0, 1)],
-                                                     "fill": pg.mkBrush(255, 255, 255, 200)})
+                                                     "fill": pg.mkBrush(with_alpha("background", 200))})
         for item in (self.band, self.upper, self.lower, self.running_item):
             b.addItem(item)
         b.addItem(self.exact_line, ignoreBounds=True)

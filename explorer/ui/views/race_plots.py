@@ -18,7 +18,7 @@ from ...core.session import Session
 from ..bindings import Throttle
 from ..race_model import RaceModel
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS, LEFT_AXIS_WIDTH, style_plot
+from ..theme import COLORS, LEFT_AXIS_WIDTH, on_theme_changed, style_plot
 
 LINE_WIDTH = 2.0
 SELECTED_WIDTH = 3.4
@@ -117,6 +117,8 @@ class _RunLayer:
         # objects, so new ones per cursor move would re-render every dot (~2 ms a move)
         self.brushes: list = []
         self.dot_pen = pg.mkPen(COLORS["axis_text"], width=1)
+        on_theme_changed(widget, lambda _name: setattr(
+            self, "dot_pen", pg.mkPen(COLORS["axis_text"], width=1)))
         self.ends = self.plot.plot(pen=None)
         self.ends.setZValue(MARK_Z)
         # the dots lie on the curves: outside the autorange, a cursor move re-ranges nothing

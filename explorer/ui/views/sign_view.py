@@ -44,7 +44,7 @@ class SignView(pg.PlotWidget):
         self.key = pg.TextItem(html=(
             f'<span style="color:{COLORS["positive"]}">■</span> {positive}&nbsp;&nbsp;&nbsp;'
             f'<span style="color:{COLORS["negative"]}">■</span> {negative}'),
-            color=COLORS["axis_text"], fill=pg.mkBrush(255, 255, 255, 200), anchor=(0, 0))
+            color=COLORS["axis_text"], fill=pg.mkBrush(with_alpha("background", 200)), anchor=(0, 0))
         self.key.setZValue(30)
         plot.addItem(self.key, ignoreBounds=True)
         plot.vb.sigRangeChanged.connect(lambda *a: self._place_key())

@@ -21,7 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import Session
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS
+from ..theme import COLORS, on_theme_changed
 
 __all__ = ["SurfaceView", "SurfaceMesh", "SceneTransform", "gl_available", "surface_mesh",
            "surface_scale", "scene_transform", "color_values", "robust_z_range", "nice_ticks",
@@ -312,6 +312,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
         self.stack.addWidget(self.message)
         if gl_available():
             self._build_gl()
+            on_theme_changed(self, lambda _name: self.restyle())
         else:
             self.message.setText(NO_GL_TEXT if not _gl_platform() else NO_PYOPENGL_TEXT)
         session.connect(("function", "parameters", "xy_range", "log_colors"),
@@ -329,7 +330,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
         view.setFormat(fmt)
         view.setBackgroundColor(COLORS["background"])
         self.gl = view
-        self.floor = gl.GLLinePlotItem(mode="lines", color=_rgba("#c9cdd4"), width=1.0,
+        self.floor = gl.GLLinePlotItem(mode="lines", color=_rgba(COLORS["surface_floor"]), width=1.0,
                                        antialias=True, glOptions="translucent")
         self.surface = MaskedSurface(shader=shader, smooth=False, computeNormals=True,
                                      glOptions="opaque")
@@ -350,6 +351,15 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
         self._font = font
         self.stack.addWidget(view)
         self.reset_camera()
+
+    def restyle(self) -> None:
+        """Take the theme's colours (after a switch): background, floor, labels."""
+        if self.gl is None:
+            return
+        self.gl.setBackgroundColor(COLORS["background"])
+        self.floor.setData(color=_rgba(COLORS["surface_floor"]))
+        for item in self.labels:
+            item.setData(color=COLORS["axis_text"])
 
     def reset_camera(self) -> None:
         """The initial view: from the front right, 30 degrees up, the whole box in sight."""
