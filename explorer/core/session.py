@@ -509,13 +509,20 @@ class Session:
         session.restore(data)
         return session
 
-    def restore(self, data: dict[str, Any]) -> None:
+    def restore(self, data: dict[str, Any], parsed: dict | None = None) -> None:
         """Replace this session's state with ``data``, all or nothing, in one notification.
 
         Everything is validated first (the expression through the safe parser); on any error a
-        :class:`SessionError` names the field and this session is left untouched.
+        :class:`SessionError` names the field and this session is left untouched. ``parsed``
+        maps texts to Functions already parsed (off the GUI thread): those are not parsed again.
         """
-        from .expression import ExpressionError, parse
+        from .expression import ExpressionError
+        from .expression import parse as parse_text
+
+        def parse(text: str):
+            if parsed and text in parsed:
+                return parsed[text]
+            return parse_text(text)
 
         if not isinstance(data, dict):
             raise SessionError("session", "expected a JSON object")

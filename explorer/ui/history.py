@@ -160,18 +160,26 @@ class History(QtCore.QObject):
         return json.dumps({"session": session, "labs": doc.get("labs", {})}, sort_keys=True)
 
     def _apply(self, state: str) -> None:
+        from ..core.document import make_document
+
         data = json.loads(state)
+        data = make_document(data["session"], data.get("labs"))
         current = self.window.session.to_dict()
         for key in VIEW_FIELDS:  # the view stays where the user is looking
             data["session"][key] = current[key]
         self._timer.stop()
         self._applying = True
-        try:
-            self.window.apply_document(data)
-        finally:
-            self._applying = False
+        # parsed off the GUI thread (an undone function edit costs SymPy a second at worst)
+        self.window.load_document(doc=data, then=self._applied, failed=self._failed)
+
+    def _applied(self) -> None:
+        self._applying = False
         self._state = self._undoable(self.window.session_document())
-        QtCore.QTimer.singleShot(0, lambda: self.autosave(self.window.session_document()))
+        self.autosave(self.window.session_document())
+
+    def _failed(self, exc: BaseException) -> None:
+        self._applying = False
+        self.window.statusBar().showMessage(f"Could not undo: {exc}", 8000)
 
     # -- autosave ----------------------------------------------------------------------------
     def autosave(self, doc: dict) -> None:

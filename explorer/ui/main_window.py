@@ -52,6 +52,22 @@ sigmoid relu softplus gelu erf (and log10, log2, sign, asinh, acosh, atanh).</p>
 <p>Non-smooth points take PyTorch's convention: relu'(0) = 0 and abs'(0) = 0.</p>"""
 
 
+def _prepare_document(doc: dict | None, path: str | None):
+    """Off the GUI thread: a document read from ``path`` (or ``doc``) and checked, and its
+    texts parsed and warmed up as :func:`_prepare` does. Raises ValueError or OSError."""
+    from ..core.document import check_document, read_document
+
+    checked = read_document(path) if path is not None else check_document(doc)
+    session = checked["session"]
+    parsed = {}
+    for text in (session.get("expression"), session.get("last_valid_expression")):
+        if isinstance(text, str):
+            _text, function, _error = _prepare(text)
+            if function is not None:
+                parsed[text] = function
+    return checked, parsed
+
+
 def _import_plotting() -> bool:
     """Load pyqtgraph off the GUI thread while the window is already on screen."""
     import pyqtgraph  # noqa: F401
@@ -773,10 +789,11 @@ class MainWindow(QtWidgets.QMainWindow):
                            if getattr(self, f"{name}_action").isChecked()],
                   "surface": self.docks["surface"].toggleViewAction().isChecked()})
 
-    def apply_document(self, doc: dict) -> None:
+    def apply_document(self, doc: dict, parsed: dict | None = None) -> None:
         """Make ``doc`` (checked by explorer.core.document.check_document) the current state:
-        the session in one notification, the labs, the open labs."""
-        self.session.restore(doc["session"])
+        the session in one notification, the labs, the open labs. ``parsed``: its texts
+        already parsed (see :meth:`load_document`)."""
+        self.session.restore(doc["session"], parsed)
         labs = doc.get("labs", {})
         if "jacobian" in labs:
             self.jacobian_model.restore(labs["jacobian"])
@@ -793,28 +810,42 @@ class MainWindow(QtWidgets.QMainWindow):
             if surface.toggleViewAction().isChecked() != bool(view.get("surface")):
                 surface.setVisible(bool(view.get("surface")))
 
+    def load_document(self, doc: dict | None = None, path: str | None = None, then=None,
+                      failed=None) -> None:
+        """Read and check a document (from ``path``, or ``doc`` as is) and parse its function
+        off the GUI thread (SymPy: up to a second), then apply it; ``then()`` after that, or
+        ``failed(exc)`` with what is wrong. The latest request wins."""
+
+        def ready(result) -> None:
+            checked, parsed = result
+            self.apply_document(checked, parsed)
+            if then is not None:
+                then()
+
+        self.worker.submit("document", lambda: _prepare_document(doc, path), ready,
+                           failed or (lambda exc: self.statusBar().showMessage(str(exc), 8000)))
+
     def open_file(self, path: str | None = None) -> bool:
-        """File > Open: a session file, validated before anything changes; a bad one says which
-        field is wrong and leaves the current state as it is. Older versions are migrated."""
+        """File > Open: a session file, read, checked and parsed off the GUI thread; a bad one
+        says which field is wrong and leaves the current state as it is. Older versions are
+        migrated. False if no file was chosen."""
         if path is None:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(
                 self, "Open a session", "", "Calculus Explorer session (*.json);;All files (*)")
             if not path:
                 return False
-        from ..core.document import read_document
+        import os
 
-        try:
-            doc = read_document(path)
-        except (OSError, ValueError) as exc:
+        def opened() -> None:
+            self._set_file(path)
+
+        def refused(exc: BaseException) -> None:
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             QtWidgets.QMessageBox.warning(self, "Could not open the session",
                                           f"{path}:\n{message}\n\nNothing was changed.")
-            return False
-        import os
 
         self.history.label_next(f"Open {os.path.basename(path)}")
-        self.apply_document(doc)
-        self._set_file(path)
+        self.load_document(path=path, then=opened, failed=refused)
         return True
 
     def save_file(self) -> bool:

@@ -24,11 +24,13 @@ def settle(qtbot, window):
 
 def undo(qtbot, window):
     window.undo_action.trigger()
+    qtbot.waitUntil(lambda: not window.history._applying, timeout=10000)  # parsed off-thread
     settle(qtbot, window)
 
 
 def redo(qtbot, window):
     window.redo_action.trigger()
+    qtbot.waitUntil(lambda: not window.history._applying, timeout=10000)
     settle(qtbot, window)
 
 
@@ -139,6 +141,7 @@ def test_opening_a_file_can_be_undone(window, qtbot, tmp_path):
     path = tmp_path / "other.json"
     path.write_text(json.dumps(other))
     assert window.open_file(str(path))
+    qtbot.waitUntil(lambda: s.expression == "x^3", timeout=10000)
     settle(qtbot, window)
     assert window.undo_action.text().replace("&", "") == "Undo Open other.json"
     undo(qtbot, window)

@@ -60,22 +60,24 @@ def test_save_and_open_round_trip(make_window, qtbot, ui, tmp_path, monkeypatch)
     ([1, 2, 3], "expected a JSON object"),
 ])
 def test_a_bad_file_says_what_and_changes_nothing(make_window, tmp_path, warnings, content,
-                                                  says):
+                                                  says, ui):
     window = make_window(expression="cos(x)", restore=False)
     before = window.session.to_dict()
     path = tmp_path / "bad.json"
     path.write_text(content if isinstance(content, str) else json.dumps(content))
-    assert not window.open_file(str(path))
+    window.open_file(str(path))  # read and checked off the GUI thread
+    ui.wait_idle(window)
     assert warnings and says in warnings[-1][1] and "Nothing was changed" in warnings[-1][1]
     assert window.session.to_dict() == before
     assert window.file_path is None
 
 
-def test_a_huge_file_is_refused(make_window, tmp_path, warnings):
+def test_a_huge_file_is_refused(make_window, tmp_path, warnings, ui):
     window = make_window(expression="cos(x)", restore=False)
     path = tmp_path / "huge.json"
     path.write_text('{"expression": "x", "pad": "' + "x" * 6_000_000 + '"}')
-    assert not window.open_file(str(path))
+    window.open_file(str(path))
+    ui.wait_idle(window)
     assert "too large" in warnings[-1][1]
 
 
