@@ -9,6 +9,11 @@ import tempfile
 
 __all__ = ["replacing", "write_text"]
 
+# The process's umask, read once at import (reading it means setting it, which is not safe
+# while other threads create files).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def replacing(path, suffix: str = ""):
@@ -18,6 +23,9 @@ def replacing(path, suffix: str = ""):
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=suffix, dir=folder)
     os.close(fd)
+    # mkstemp makes the file private (0600); a file the user saves gets the usual mode
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         os.replace(tmp, path)

@@ -134,6 +134,21 @@ class History(QtCore.QObject):
         if self.recording and not self._applying:
             self._timer.start()
 
+    @contextlib.contextmanager
+    def paused(self):
+        """Changes made inside are not the user's (an export stepping through the Taylor
+        orders, then back): no undo entry, no autosave. A change the user made just before is
+        recorded first."""
+        if not self.recording:
+            yield
+            return
+        self.settle()
+        self.recording = False
+        try:
+            yield
+        finally:
+            self.recording = True
+
     def label_next(self, text: str) -> None:
         """Name the next entry (e.g. "Open lecture.json") instead of deriving its name."""
         self._label = text

@@ -554,7 +554,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         self.file_menu = file_menu
-        self._export_separator = file_menu.addSeparator()  # figures and animations go here
+        file_menu.addSeparator()
+        from .animation import install_animation_menu
+
+        install_animation_menu(self, file_menu)  # File > Export animation: race, Taylor sweep
         data = file_menu.addMenu("&Data and trajectories")
         self.data_menu = data
         for text, slot, name in (
