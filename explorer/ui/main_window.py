@@ -85,10 +85,19 @@ def _prepare(text: str):
         function = parse(text)
     except ExpressionError as exc:
         return text, None, exc
-    if len(function.variables) == 1:  # what the curve view and the point panel will draw
-        probe = np.linspace(-1.0, 1.0, 3)
-        for order in (0, 1, 2):
+    probe = np.linspace(-1.0, 1.0, 3)
+    if len(function.variables) == 1:  # the curve, the point panel, the error vs h (order 3)
+        for order in (0, 1, 2, 3):
             function.derivative(order=order)(probe)
+    elif len(function.variables) == 2:  # the landscape's gradient and Hessian, the race's
+        function(probe, probe)
+        names = function.variables
+        for a in names:
+            function.diff(a)(probe, probe)
+            for b in names:
+                function.diff(a, b)(probe, probe)
+        function.gradient_function()
+        function.hessian_function()
     return text, function, None
 
 
