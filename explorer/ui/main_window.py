@@ -582,6 +582,9 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        from .export import install_export_menu
+
+        install_export_menu(self, file_menu)  # Export view (PNG 1-4x, SVG, PDF), all, clipboard
 
         edit = menu.addMenu("&Edit")
         self.edit_menu = edit
@@ -1157,7 +1160,11 @@ class MainWindow(QtWidgets.QMainWindow):
             splitter.setSizes([total - rest] + [rest // count if shown else 0 for _, shown in under])
 
     def _sync_option_actions(self) -> None:
+        import shiboken6
+
         for name, action in self.option_actions.items():
+            if not shiboken6.isValid(action):  # the window is being destroyed
+                return
             action.blockSignals(True)
             action.setChecked(getattr(self.session, name))
             action.blockSignals(False)
