@@ -42,14 +42,12 @@ def open_when_ready(window, path: str) -> None:
     """Open the session file ``path`` in ``window`` once start-up is over (the first function
     applied, the autosave's offer answered), so that nothing of the start-up overwrites it. A
     missing or bad file shows File > Open's warning over the window, which stays as it was."""
-    from PySide6 import QtCore, QtWidgets
+    from PySide6 import QtCore
 
     timer = QtCore.QTimer(window, interval=100)
 
     def poll() -> None:
-        history = getattr(window, "history", None)
-        if (window.session.function is None or (history is not None and not history.recording)
-                or QtWidgets.QApplication.activeModalWidget() is not None):
+        if not window.started_up:
             return
         timer.stop()
         timer.deleteLater()
@@ -89,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = user_data_dir() if not args.settings else \
         os.path.abspath(args.settings) + "-data"
     # an error nothing caught: a dialog, a line in the log, and the app goes on
-    ErrorHandler(os.path.join(data_dir, "errors.log"), app).install()
+    handler = ErrorHandler(os.path.join(data_dir, "errors.log"), app).install()
     window = MainWindow(settings=settings, expression=expression, restore=not args.reset,
                         data_dir=data_dir)
     window.show()
     if session_path is not None:
         open_when_ready(window, session_path)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        handler.uninstall()

@@ -140,6 +140,7 @@ class MainWindow(QtWidgets.QMainWindow):
         apply_theme(QtWidgets.QApplication.instance(), resolve_theme(stored_theme(self.settings)))
         self.session = Session(expression or DEFAULT_EXPRESSION, parse_now=False)
         self.file_path: str | None = None  # the session file opened or saved last
+        self.started_up = False
         self.worker = Worker(self)  # parsing: short jobs, never queued behind typesetting
         self.typeset_worker = Worker(self)
         # Symbolic analysis of the parsed function (Taylor derivatives, critical points):
@@ -372,7 +373,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks["regression"].visibilityChanged.connect(
             lambda shown: shown and self._regression_panel())
         for key in ("backprop", "graph", "gradcheck"):
-            self.docks[key].visibilityChanged.connect(lambda _shown: self._backprop_visibility())
+            self.docks[key].visibilityChanged.connect(
+                lambda shown, k=key: self._backprop_visibility(k, shown))
 
         self._build_status_bar()
         self._build_menus()
@@ -561,12 +563,15 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _checked=False, f=slot: f())
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addSeparator()
         self.file_menu = file_menu
-        file_menu.addSeparator()
+        # figures: Export view (PNG 1-4x, SVG, PDF), all open views, the clipboard (it adds
+        # its own separator above), then animations of the race or a Taylor sweep
         from .animation import install_animation_menu
+        from .export import install_export_menu
 
-        install_animation_menu(self, file_menu)  # File > Export animation: race, Taylor sweep
+        install_export_menu(self, file_menu)
+        install_animation_menu(self, file_menu)
+        file_menu.addSeparator()
         data = file_menu.addMenu("&Data and trajectories")
         self.data_menu = data
         for text, slot, name in (
@@ -582,9 +587,6 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QtGui.QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        from .export import install_export_menu
-
-        install_export_menu(self, file_menu)  # Export view (PNG 1-4x, SVG, PDF), all, clipboard
 
         edit = menu.addMenu("&Edit")
         self.edit_menu = edit
@@ -950,7 +952,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.resizeDocks([docks[0]], [max(420, self.width() // 3)],
                              QtCore.Qt.Orientation.Horizontal)
 
-    def _backprop_visibility(self) -> None:
+    def _backprop_visibility(self, key: str, shown: bool) -> None:
+        """The graph is rebuilt only while one of the lab's docks is on screen (a dock behind
+        another's tab counts as hidden: visibilityChanged says so, isVisible does not)."""
         import shiboken6
 
         if not shiboken6.isValid(self) or not shiboken6.isValid(self.backprop_model):
@@ -958,7 +962,10 @@ class MainWindow(QtWidgets.QMainWindow):
         keys = ("backprop", "graph", "gradcheck")
         if not all(shiboken6.isValid(self.docks[k]) for k in keys):
             return
-        self.backprop_model.set_active(any(self.docks[k].isVisible() for k in keys))
+        if not hasattr(self, "_backprop_shown"):
+            self._backprop_shown = dict.fromkeys(keys, False)
+        self._backprop_shown[key] = shown
+        self.backprop_model.set_active(any(self._backprop_shown.values()))
         action = getattr(self, "backprop_action", None)
         if action is not None and shiboken6.isValid(action):
             checked = any(self.docks[k].toggleViewAction().isChecked() for k in keys)
@@ -1201,6 +1208,7 @@ class MainWindow(QtWidgets.QMainWindow):
         orphans = self.history.orphans()
         if orphans:
             self.offer_restore(orphans)
+        self.started_up = True  # the first function applied, the autosave's offer answered
 
     def offer_restore(self, orphans) -> bool:
         """The app did not close properly last time: offer the newest autosave. Either way the

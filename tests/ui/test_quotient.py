@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from explorer.ui.panels.quotient_panel import tick_to_h
 
@@ -90,3 +90,28 @@ def test_error_plot_shows_the_v(make_window, qtbot):
     # truncation model for a forward quotient: |f''(x0)| / 2 * h
     th, te = view.truncation.getOriginalDataset()
     np.testing.assert_allclose(te, math.e / 2 * th, rtol=1e-9)
+
+
+def test_behind_another_tab_the_error_plot_waits_and_catches_up(make_window, qtbot):
+    """Qt 6 reports a dock behind another's tab as visible: the error plot must not redraw
+    there (it costs a drag frame), and must catch up when its tab is raised."""
+    window = make_window(expression="exp(x)", restore=False)
+    open_lab(window)
+    view = window.error_view
+    window.session.set_x0(1.0)
+    qtbot.waitUntil(lambda: not view._pause.isActive())
+    before = view.measured.getOriginalDataset()[1].copy()
+    window.expectation_action.setChecked(True)  # Monte Carlo's tab raised over the error plot
+    qtbot.waitUntil(lambda: window.docks["monte_carlo"].isVisible())
+    QtWidgets.QApplication.processEvents()
+    assert view.isVisible() and not view.on_screen()
+    window.session.set_h(0.25)
+    window.session.set_x0(0.0)
+    qtbot.wait(150)  # the error plot's pause and a little more
+    np.testing.assert_array_equal(view.measured.getOriginalDataset()[1], before)  # untouched
+    window.docks["error"].raise_()
+    qtbot.waitUntil(view.on_screen, timeout=5000)
+    hs = view.measured.getOriginalDataset()[0]
+    expected = np.abs((np.exp(hs) - 1.0) / hs - 1.0)  # at x0 = 0 now
+    qtbot.waitUntil(lambda: np.allclose(view.measured.getOriginalDataset()[1][hs > 1e-6],
+                                        expected[hs > 1e-6], rtol=1e-6), timeout=5000)

@@ -222,7 +222,7 @@ class ChainView(RefreshWhenShown, QtWidgets.QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         chain = self.chain
         k = np.arange(1, len(chain.factors) + 1, dtype=float)

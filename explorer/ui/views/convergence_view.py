@@ -80,7 +80,7 @@ class ConvergenceView(RefreshWhenShown, QtWidgets.QWidget):
         model.numbers_changed.connect(self.refresh)
 
     def refresh(self) -> None:
-        if not self.isVisible():
+        if not self.on_screen():
             return
         s = self.session
         for line in self.n_lines:

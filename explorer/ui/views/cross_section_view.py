@@ -47,7 +47,7 @@ class CrossSectionView(RefreshWhenShown, pg.PlotWidget):
         model.changed.connect(self._throttled)
 
     def refresh(self) -> None:
-        if not self.isVisible():
+        if not self.on_screen():
             return
         f = self.model.f2
         if f is None:

@@ -49,7 +49,7 @@ class ErrorView(RefreshWhenShown, pg.PlotWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         from ...core.calculus import difference_quotient  # SymPy: not while the app starts
 

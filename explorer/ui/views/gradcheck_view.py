@@ -201,7 +201,7 @@ class GradientCheckView(RefreshWhenShown, QtWidgets.QWidget):
         return g, [float(model.values[n]) for n in g.variables]
 
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         from ...core.graph import gradient_check, gradient_check_curve
 

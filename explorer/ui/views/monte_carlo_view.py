@@ -185,7 +185,7 @@ class MonteCarloView(RefreshWhenShown, QtWidgets.QWidget):
         self.refresh_run()
 
     def refresh_density(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         density = self.model.density()
         if density is None:
@@ -207,7 +207,7 @@ class MonteCarloView(RefreshWhenShown, QtWidgets.QWidget):
         self._fit_density()
 
     def refresh_run(self) -> None:
-        if not self.isVisible():
+        if not self.on_screen():
             return
         m = self.model
         run = m.run

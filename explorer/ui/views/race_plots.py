@@ -255,7 +255,7 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
     # -- drawing ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-draw every curve (new trajectories, another run selected)."""
-        if not self.isVisible() or self.model.dragging:  # see RefreshWhenShown; released
+        if not self.on_screen() or self.model.dragging:  # see RefreshWhenShown; released
             return
         model = self.model
         runs, trajectories = model.runs, model.trajectories
@@ -318,7 +318,7 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
     # -- the cursor ------------------------------------------------------------------------------
     def _cursor_moved(self, step: int) -> None:
         # cheap on purpose (it runs at the playback rate): the lines and the dots only
-        if not self.isVisible():
+        if not self.on_screen():
             return
         for layer in (self.loss, self.grad):
             layer.move_cursor(int(step), self.model.selected)

@@ -378,7 +378,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
     def refresh(self) -> None:
         """Redraw the surface if f, its parameters, the range or the colour scale changed
         (nothing while hidden: showing the view calls this again)."""
-        if self.gl is None or not self.isVisible():
+        if self.gl is None or not self.on_screen():
             return
         s = self.session
         f = self._f2()
@@ -475,7 +475,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
 
     def _place_point(self) -> None:
         """The point as a marker on the surface, a line down to the floor below it."""
-        if self.gl is None or not self.isVisible() or self._drawn_key is None:
+        if self.gl is None or not self.on_screen() or self._drawn_key is None:
             return
         f = self._f2()
         x, y = self.session.point
@@ -511,7 +511,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
         self._draw_paths()
 
     def _draw_paths(self) -> None:
-        if self.gl is None or not self.isVisible() or self._drawn_key is None:
+        if self.gl is None or not self.on_screen() or self._drawn_key is None:
             return
         gl, *_ = _gl()
         f = self._f2()

@@ -91,7 +91,7 @@ class SweepView(RefreshWhenShown, QtWidgets.QWidget):
 
     # -- drawing ---------------------------------------------------------------------------------
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         model = self.model
         sweep = model.sweep

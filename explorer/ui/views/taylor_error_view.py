@@ -52,7 +52,7 @@ class TaylorErrorView(RefreshWhenShown, pg.PlotWidget):
         model.changed.connect(self.refresh)
 
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         s = self.session
         if tuple(self.getPlotItem().vb.viewRange()[0]) != tuple(s.x_range):
