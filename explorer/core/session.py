@@ -137,6 +137,10 @@ class Session:
     def disconnect(self, callback: Callback) -> None:
         self._subscribers = [(f, cb) for f, cb in self._subscribers if cb is not callback]
 
+    def disconnect_all(self) -> None:
+        """No more notifications (the window that drew this session is going away)."""
+        self._subscribers = []
+
     @contextlib.contextmanager
     def batch(self):
         """Fold every change inside the block into one notification per subscriber."""

@@ -1349,3 +1349,5 @@ class MainWindow(QtWidgets.QMainWindow):
                        self.regression_model.worker):
             worker.wait(5000)
         super().closeEvent(event)
+        if event.isAccepted():  # the views go with the window: docks hiding as it is
+            self.session.disconnect_all()  # destroyed must not reach them through the session

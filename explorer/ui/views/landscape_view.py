@@ -242,15 +242,28 @@ class LandscapeView(pg.PlotWidget):
         labelled = lines if len(lines) <= MAX_LEVEL_LABELS else lines[::2][:MAX_LEVEL_LABELS]
         (x0, x1), (y0, y1) = self.session.xy_range
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        wx, wy = x1 - x0, y1 - y0
+        placed: list[tuple[float, float]] = []
         for label, (level, xs, ys) in zip(self.level_labels, labelled, strict=False):
-            finite = np.isfinite(xs)
-            if not finite.any():
+            # a label whole inside the view (not clipped at an edge), apart from the others
+            inside = (np.isfinite(xs) & (xs > x0 + 0.07 * wx) & (xs < x1 - 0.07 * wx)
+                      & (ys > y0 + 0.04 * wy) & (ys < y1 - 0.04 * wy))
+            if not inside.any():
                 label.hide()
                 continue
-            d = (xs[finite] - cx) ** 2 + (ys[finite] - cy) ** 2
-            i = int(np.argmin(np.abs(d - np.median(d))))
+            px, py = xs[inside], ys[inside]
+            d = (px - cx) ** 2 + (py - cy) ** 2
+            order = np.argsort(np.abs(d - np.median(d)))
+            for i in order[:64]:
+                if all(abs(px[i] - qx) > 0.1 * wx or abs(py[i] - qy) > 0.05 * wy
+                       for qx, qy in placed):
+                    break
+            else:
+                label.hide()
+                continue
+            placed.append((float(px[i]), float(py[i])))
             label.setText(f"{level:.3g}")
-            label.setPos(float(xs[finite][i]), float(ys[finite][i]))
+            label.setPos(float(px[i]), float(py[i]))
             label.show()
         for label in self.level_labels[len(labelled):]:
             label.hide()
