@@ -29,9 +29,9 @@ def test_core_example_runs(capsys):
 def test_readme_names_both_commands():
     text = README.read_text(encoding="utf-8")
     assert "pip install . && calculus-explorer" in text
-    assert "pip install '.[test]' && pytest" in text
+    assert "pip install '.[test]' && pytest -n auto" in text
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
-    assert "pip install '.[test]' && pytest" in ci
+    assert "pip install '.[test]' && pytest -n auto" in ci
 
 
 def run_block(marker: str) -> dict:

@@ -173,8 +173,12 @@ def resolve_theme(choice: str) -> str:
         return choice
     if choice != "system":
         raise ValueError(f"unknown theme {choice!r}: expected one of {', '.join(CHOICES)}")
-    scheme = QtGui.QGuiApplication.styleHints().colorScheme()
-    return "dark" if scheme == QtCore.Qt.ColorScheme.Dark else "light"
+    return "dark" if system_scheme() == QtCore.Qt.ColorScheme.Dark else "light"
+
+
+def system_scheme() -> QtCore.Qt.ColorScheme:
+    """The desktop's colour scheme as Qt's style hints give it (Unknown where none is set)."""
+    return QtGui.QGuiApplication.styleHints().colorScheme()
 
 
 def stored_theme(settings: QtCore.QSettings) -> str:

@@ -90,7 +90,7 @@ def test_every_changed_colour_translates_both_ways():
                                               (QtCore.Qt.ColorScheme.Light, "light"),
                                               (QtCore.Qt.ColorScheme.Unknown, "light")])
 def test_system_resolves_from_the_style_hints(qapp, monkeypatch, scheme, expected):
-    monkeypatch.setattr(QtGui.QStyleHints, "colorScheme", lambda self: scheme)
+    monkeypatch.setattr(theme, "system_scheme", lambda: scheme)
     assert resolve_theme("system") == expected
     assert resolve_theme("dark") == "dark" and resolve_theme("light") == "light"
 
@@ -150,7 +150,7 @@ def test_system_choice_follows_the_desktop(qtbot, qapp, make_window, monkeypatch
     window = make_window(expression="sin(x)", restore=False)
     actions = theme_actions(window)
     scheme = {"now": QtCore.Qt.ColorScheme.Dark}
-    monkeypatch.setattr(QtGui.QStyleHints, "colorScheme", lambda self: scheme["now"])
+    monkeypatch.setattr(theme, "system_scheme", lambda: scheme["now"])
     actions["system"].trigger()
     assert window.settings.value(SETTINGS_KEY) == "system"
     assert theme.current_theme() == "dark"
