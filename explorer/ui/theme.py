@@ -305,6 +305,11 @@ class ThemeMenu(QtCore.QObject):
 
     @QtCore.Slot()
     def _on_system_changed(self, *_scheme) -> None:
+        import shiboken6
+
+        # a closed window (its settings perhaps another profile's) has no say any more
+        if not shiboken6.isValid(self.window) or not self.window.isVisible():
+            return
         if stored_theme(self.window.settings) == "system":
             apply_theme(QtWidgets.QApplication.instance(), resolve_theme("system"))
 

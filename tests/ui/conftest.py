@@ -14,6 +14,15 @@ def settings(tmp_path):
 
 
 @pytest.fixture
+def warnings(monkeypatch):
+    """Warning dialogs recorded as (title, text) instead of shown."""
+    seen = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
+                        lambda parent, title, text, *a, **k: seen.append((title, text)))
+    return seen
+
+
+@pytest.fixture
 def data_dir(tmp_path):
     """The autosave's folder for the test's windows (never the user's)."""
     return tmp_path / "data"

@@ -57,13 +57,6 @@ def no_leftovers(folder) -> bool:
     return not [p for p in os.listdir(folder) if p.startswith(".partial-")]
 
 
-@pytest.fixture
-def warnings(monkeypatch):
-    seen = []
-    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
-                        lambda parent, title, text, *a, **k: seen.append((title, text)))
-    return seen
-
 
 # -- one view -------------------------------------------------------------------------------------
 def test_png_at_1x_and_3x_holds_the_curve_where_sin_is(make_window, qtbot, ui, tmp_path):

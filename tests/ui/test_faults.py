@@ -22,13 +22,6 @@ FAULTS = {
 }
 
 
-@pytest.fixture
-def warnings(monkeypatch):
-    seen = []
-    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
-                        lambda parent, title, text, *a, **k: seen.append((title, text)))
-    return seen
-
 
 @pytest.fixture
 def failing_replace(monkeypatch):

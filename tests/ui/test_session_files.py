@@ -13,14 +13,6 @@ from PySide6 import QtWidgets
 import explorer.core as ec
 
 
-@pytest.fixture
-def warnings(monkeypatch):
-    seen = []
-    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
-                        lambda parent, title, text, *a, **k: seen.append((title, text)))
-    return seen
-
-
 def test_save_and_open_round_trip(make_window, qtbot, ui, tmp_path, monkeypatch):
     window = make_window(expression="x^2 + 3y^2", restore=False)
     s = window.session

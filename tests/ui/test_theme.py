@@ -240,3 +240,18 @@ def test_typeset_formula_keeps_its_size_on_a_2x_screen(make_window, monkeypatch)
     panel.show_typeset({"f": image, "d1": image, "f_text": "f", "d1_text": "f'"})
     size = panel.formula_label.pixmap().deviceIndependentSize()
     assert (size.width(), size.height()) == (width / 2, height / 2)
+
+
+def test_a_closed_window_does_not_answer_the_desktop(qtbot, qapp, make_window, monkeypatch):
+    """Two windows, the first (choice: system) closed: a desktop change must not switch the
+    theme the open one chose."""
+    first = make_window(expression="sin(x)", restore=False)
+    theme_actions(first)["system"].trigger()
+    first.close()
+    second = make_window(expression="cos(x)", restore=False,
+                         settings_=QtCore.QSettings(first.settings.fileName() + ".2",
+                                                    QtCore.QSettings.Format.IniFormat))
+    theme_actions(second)["dark"].trigger()
+    monkeypatch.setattr(theme, "system_scheme", lambda: QtCore.Qt.ColorScheme.Light)
+    QtGui.QGuiApplication.styleHints().colorSchemeChanged.emit(QtCore.Qt.ColorScheme.Light)
+    assert theme.current_theme() == "dark"
