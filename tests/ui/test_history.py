@@ -217,4 +217,6 @@ def test_a_failing_autosave_says_so_and_the_work_goes_on(window, qtbot, monkeypa
     assert "No space left" in window.statusBar().currentMessage()
     assert window.session.parameters["a"] == 7.0
     assert window.history.stack.count() == 1
-    assert os.path.exists(window.history.autosave_path) is False
+    path = window.history.autosave_path  # an earlier autosave (of the start) may be there:
+    if os.path.exists(path):  # the failed one has not touched it
+        assert json.loads(path.read_text())["session"]["parameters"] == {"a": 1.0}
