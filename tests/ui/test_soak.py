@@ -1,0 +1,288 @@
+"""Soak: every dock open, thousands of random interactions, as a restless user would make them.
+
+Drags on the curve, the landscape, the race's start, the regression data and J(w, b); valid,
+invalid and hostile function text typed; sliders moved; runs added and removed; undo and redo;
+the session saved and opened again. The test passes only with
+
+- no unhandled exception (an excepthook that records them; pytest-qt fails on Qt's own too),
+- no stall of the event loop over 100 ms after warm-up (a 10 ms heartbeat timer measures the
+  gaps between its ticks, which is what a user feels),
+- memory growth under 10 % from after warm-up to the end (resident set, after a collection).
+
+It runs on demand only, for now: with every lab open it does not pass yet (a run of 150
+interactions saw ~60 stalls over 100 ms, the worst 1-2.5 s when a function change or an undo
+reaches every open view on the GUI thread, and the resident memory grew ~45 %); CI will run a
+short form once it passes::
+
+    SOAK_STEPS=300 python -m pytest tests/ui/test_soak.py -s      # short form
+    SOAK_STEPS=20000 python -m pytest tests/ui/test_soak.py -s    # long form
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import sys
+import threading
+import time
+import traceback
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+STEPS = int(os.environ.get("SOAK_STEPS", "0") or 0)
+WARM_UP = max(40, STEPS // 5)
+STALL_MS = 100.0
+
+ONE_D = ("a*sin(x) + x^2/4", "x^3 - 2x", "sigmoid(b*x)", "exp(-x^2/2)", "relu(x) - relu(x - 1)")
+TWO_D = ("(1 - x)^2 + 100(y - x^2)^2", "x^2 - y^2 + y^4/4", "x^2 + 3y^2", "sin(x) cos(y)")
+BAD = ("sin(x", "x +* 2", "__import__('os').system('true')", "9**9**9**9", "exp(", "")
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class Heartbeat(QtCore.QObject):
+    """A 10 ms timer; the longest gap between its ticks is the longest stall."""
+
+    def __init__(self):
+        super().__init__()
+        self.timer = QtCore.QTimer(self, interval=10)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.tick)
+        self.last = None
+        self.stalls: list[tuple[float, str]] = []
+        self.doing = ""
+
+        self.where: list[str] = []  # the GUI thread's stack, sampled during each stall
+        self._main = threading.get_ident()
+        self._watching = False
+
+    def start(self):
+        self.last = time.perf_counter()
+        self.timer.start()
+        self._watching = True
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def stop(self):
+        self.timer.stop()
+        self._watching = False
+
+    def tick(self):
+        now = time.perf_counter()
+        gap = (now - self.last) * 1000.0
+        if gap > STALL_MS:
+            self.stalls.append((gap, self.doing))
+        self.last = now
+
+    def _watch(self):
+        """Where the GUI thread is while the heartbeat is late: the stalls' causes."""
+        sampled_for = None
+        while self._watching:
+            time.sleep(0.02)
+            last = self.last
+            if (time.perf_counter() - last) * 1000.0 > STALL_MS * 0.8 and sampled_for != last:
+                sampled_for = last
+                frame = sys._current_frames().get(self._main)
+                stack = traceback.extract_stack(frame)[-12:] if frame is not None else []
+                self.where.append(f"{self.doing}\n" + "".join(
+                    f"    {f.filename.split('/')[-1]}:{f.lineno} {f.name}\n" for f in stack
+                    if "/site-packages/_pytest" not in f.filename))
+
+
+def widget_pos(view, x, y):
+    """Data coordinates -> viewport coordinates of a PlotWidget."""
+    scene = view.getPlotItem().vb.mapViewToScene(QtCore.QPointF(x, y))
+    return QtCore.QPointF(view.mapFromScene(scene))
+
+
+class Soak:
+    def __init__(self, window, qtbot, ui, tmp_path, rng):
+        self.w, self.qtbot, self.ui, self.rng = window, qtbot, ui, rng
+        self.path = tmp_path / "soak.json"
+        self.saved = False
+
+    @property
+    def two_d(self):
+        f = self.w.session.function
+        return f is not None and len(f.variables) == 2
+
+    def pause(self):
+        self.qtbot.wait(self.rng.choice((1, 5, 20, 60)))
+
+    # -- the interactions ----------------------------------------------------------------------
+    def type_function(self):
+        pool = TWO_D if self.rng.random() < 0.4 else ONE_D
+        text = self.rng.choice(BAD) if self.rng.random() < 0.25 else self.rng.choice(pool)
+        edit = self.w.function_panel.edit
+        edit.setFocus()
+        edit.selectAll()
+        self.qtbot.keyClicks(edit, text) if text else edit.clear()
+        self.qtbot.keyClick(edit, QtCore.Qt.Key.Key_Return)
+
+    def drag_curve_point(self):
+        if self.two_d or self.w.curve_view is None or not self.w.curve_view.isVisible():
+            return
+        view, s = self.w.curve_view, self.w.session
+        if s.f is None:
+            return
+        x1 = s.x0 + self.rng.uniform(-1.5, 1.5)
+        y0 = float(s.f(s.x0))
+        if y0 != y0:
+            return
+        self.ui.drag(view.viewport(), widget_pos(view, s.x0, y0),
+                     widget_pos(view, x1, y0), steps=self.rng.randint(3, 12))
+
+    def drag_landscape(self):
+        view = self.w.landscape_view
+        if not self.two_d or view is None or not view.isVisible():
+            return
+        s = self.w.session
+        target = s.race_start if (s.show_race and self.rng.random() < 0.5) else s.point
+        (x0, x1), (y0, y1) = s.xy_range
+        end = (self.rng.uniform(x0, x1), self.rng.uniform(y0, y1))
+        start = QtCore.QPointF(view.mapFromScene(view.scene_pos(*target)))
+        stop = QtCore.QPointF(view.mapFromScene(view.scene_pos(*end)))
+        self.ui.drag(view.viewport(), start, stop, steps=self.rng.randint(3, 10))
+
+    def move_slider(self):
+        s = self.w.session
+        if not s.parameters:
+            return
+        name = self.rng.choice(sorted(s.parameters))
+        low, high, _step = s.parameter_ranges[name]
+        s.set_parameter(name, self.rng.uniform(low, high))
+
+    def race_runs(self):
+        panel = self.w.race_panel
+        if panel is None or not self.w.docks["race"].isVisible():
+            self.w.session.set_option("show_race", True)
+            return
+        if self.rng.random() < 0.5 and len(self.w.session.race_runs) > 1:
+            table = panel.findChild(QtWidgets.QTableWidget) or panel.findChild(QtWidgets.QTableView)
+            if table is not None:
+                table.selectRow(self.rng.randrange(len(self.w.session.race_runs)))
+            self.qtbot.mouseClick(panel.remove_button, QtCore.Qt.MouseButton.LeftButton)
+        else:
+            actions = [a for a in panel.add_button.menu().actions() if a.text()]
+            if actions and len(self.w.session.race_runs) < 8:
+                self.rng.choice(actions).trigger()
+
+    def regression_data(self):
+        view = self.w.regression_data_view
+        if view is None or not view.isVisible():
+            return
+        m = self.w.regression_model
+        if len(m.data) == 0 or self.rng.random() < 0.3:
+            x, y = self.rng.uniform(-2, 2), self.rng.uniform(-2, 2)
+            pos = widget_pos(view, x, y)
+            self.ui.send_mouse(view.viewport(), "press", pos)
+            self.ui.send_mouse(view.viewport(), "release", pos)
+            return
+        i = self.rng.randrange(len(m.data))
+        x, y = float(m.data.xs[i]), float(m.data.ys[i])
+        self.ui.drag(view.viewport(), widget_pos(view, x, y),
+                     widget_pos(view, x + self.rng.uniform(-0.5, 0.5), y + self.rng.uniform(-1, 1)),
+                     steps=self.rng.randint(3, 10))
+
+    def drag_loss_view(self):
+        view = self.w.regression_loss_view
+        if view is None or not view.isVisible() or len(self.w.regression_model.data) < 2:
+            return
+        m = self.w.regression_model
+        (w0, w1), (b0, b1) = m.ranges()
+        start = QtCore.QPointF(view.mapFromScene(view.scene_pos(m.w, m.b)))
+        end = QtCore.QPointF(view.mapFromScene(view.scene_pos(self.rng.uniform(w0, w1),
+                                                              self.rng.uniform(b0, b1))))
+        self.ui.drag(view.viewport(), start, end, steps=self.rng.randint(3, 8))
+
+    def small_edits(self):
+        s = self.w.session
+        choice = self.rng.randrange(4)
+        if choice == 0:
+            s.set_taylor_order(self.rng.randint(0, 12))
+        elif choice == 1:
+            a = self.rng.uniform(-3, 1)
+            s.set_integral_bounds(a, a + self.rng.uniform(0.1, 4))
+        elif choice == 2:
+            s.set_mc_seed(self.rng.randint(0, 1000))
+        else:
+            s.set_h(10 ** self.rng.uniform(-8, 0))
+
+    def undo_redo(self):
+        for _ in range(self.rng.randint(1, 4)):
+            action = self.w.undo_action if self.rng.random() < 0.6 else self.w.redo_action
+            if action.isEnabled():
+                action.trigger()
+                self.pause()
+
+    def save_and_open(self):
+        if not self.saved or self.rng.random() < 0.5:
+            assert self.w._write(str(self.path))
+            self.saved = True
+        else:
+            assert self.w.open_file(str(self.path))
+
+    def run(self, steps, heartbeat, errors):
+        actions = [(self.type_function, 3), (self.drag_curve_point, 4), (self.drag_landscape, 4),
+                   (self.move_slider, 3), (self.race_runs, 2), (self.regression_data, 3),
+                   (self.drag_loss_view, 2), (self.small_edits, 3), (self.undo_redo, 2),
+                   (self.save_and_open, 1)]
+        funcs, weights = zip(*actions, strict=True)
+        counts: dict[str, int] = {}
+        for step in range(steps):
+            act = self.rng.choices(funcs, weights)[0]
+            heartbeat.doing = f"step {step}: {act.__name__}"
+            act()
+            counts[act.__name__] = counts.get(act.__name__, 0) + 1
+            self.pause()
+            assert not errors, f"{heartbeat.doing}:\n{errors[0]}"
+        return counts
+
+
+@pytest.mark.soak
+@pytest.mark.skipif(STEPS == 0, reason="on demand: SOAK_STEPS=N (it does not pass yet: stalls "
+                                       "and memory growth, see the module's docstring)")
+def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
+    errors = []
+    monkeypatch.setattr(sys, "excepthook",
+                        lambda t, e, tb: errors.append(f"{t.__name__}: {e}"))
+    # Opening a saved file and the restore prompt never block a scripted user.
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: None)
+    window = make_window(expression=ONE_D[0], restore=False)
+    qtbot.waitUntil(lambda: window.regression_loss_view is not None, timeout=30000)
+    # every dock open: the labs through their actions, then every dock shown
+    for name in ("expectation", "jacobian", "backprop", "regression"):
+        getattr(window, f"{name}_action").setChecked(True)
+    window.session.set_option("show_race", True)
+    for dock in window.docks.values():
+        dock.show()
+    ui.wait_idle(window, timeout=60000)
+    rng = random.Random(int(os.environ.get("SOAK_SEED", "20261122")))
+    soak = Soak(window, qtbot, ui, tmp_path, rng)
+    heartbeat = Heartbeat()
+    soak.run(WARM_UP, heartbeat, errors)  # every path once: compiles, caches, first views
+    ui.wait_idle(window, timeout=60000)
+    gc.collect()
+    before = rss_bytes()
+    heartbeat.start()
+    counts = soak.run(STEPS, heartbeat, errors)
+    heartbeat.stop()
+    ui.wait_idle(window, timeout=60000)
+    gc.collect()
+    after = rss_bytes()
+    growth = after / before - 1.0
+    worst = sorted(heartbeat.stalls, reverse=True)[:5]
+    print(f"\nsoak: {STEPS} interactions {counts}; memory {before / 2**20:.0f} -> "
+          f"{after / 2**20:.0f} MiB ({growth:+.1%}); stalls over {STALL_MS:.0f} ms: "
+          f"{len(heartbeat.stalls)} {[(round(g), d) for g, d in worst]}")
+    assert not errors
+    assert not heartbeat.stalls, (f"the event loop stalled: {worst}; the GUI thread was in:\n"
+                                  + "\n".join(heartbeat.where[:8]))
+    assert growth < 0.10, f"memory grew {growth:.1%}"
+    # and the app is still usable: a last edit goes through
+    ui.type_expression(window, "x^2")
+    assert window.session.function.text == "x^2"
