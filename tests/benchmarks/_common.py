@@ -41,6 +41,16 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 
 
 def row(metric: str, stats: dict[str, float], target: str = "", note: str = "") -> str:
+    """One printed line of results; also kept for run.py's table when BENCH_RECORD names a
+    file (one JSON object a line)."""
+    record = os.environ.get("BENCH_RECORD")
+    if record:
+        import json
+
+        with open(record, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"script": os.path.basename(sys.argv[0]), "metric": metric,
+                                 "median": stats["median"], "p95": stats["p95"],
+                                 "n": stats["n"], "target": target, "note": note}) + "\n")
     return (f"{metric:<46} median {stats['median']:8.2f} ms   p95 {stats['p95']:8.2f} ms   "
             f"n={stats['n']:<5} {target:<14} {note}")
 
