@@ -105,14 +105,19 @@ def read_document(path: str | os.PathLike) -> dict:
     if size > MAX_BYTES:
         raise ValueError(f"the file is too large for a session ({size:,} bytes; "
                          f"at most {MAX_BYTES:,})")
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise ValueError("not a session file: the text is not UTF-8") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line}, column {exc.colno})" if line is not None else ""
         raise ValueError(f"not a session file: the JSON cannot be read{where}") from None
+    except RecursionError:
+        raise ValueError("not a session file: the JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("not a session file: expected a JSON object")
     return check_document(data)
@@ -120,9 +125,15 @@ def read_document(path: str | os.PathLike) -> dict:
 
 # -- the labs ------------------------------------------------------------------------------------
 def _number(value, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SessionError(field, "expected a finite number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise SessionError(field, "number too large") from None
+    if not math.isfinite(number):
+        raise SessionError(field, "expected a finite number")
+    return number
 
 
 def _whole(value, field: str, low: int, high: int) -> int:

@@ -57,8 +57,12 @@ class ErrorHandler(QtCore.QObject):
         self.count += 1
         self.last = details
         self._log(details)
-        sys.stderr.write(details)
         self._report.emit(summary, details)
+        if sys.stderr is not None:  # None under pythonw (a GUI launch on Windows)
+            try:
+                sys.stderr.write(details)
+            except (OSError, ValueError):
+                pass
 
     def _log(self, details: str) -> None:
         if self.log_path is None:

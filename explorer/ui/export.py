@@ -298,7 +298,7 @@ def _pdf(parts: list[_Part], path: str, title: str) -> None:
                                            QtCore.QMarginsF(0, 0, 0, 0)))
     painter = QtGui.QPainter()
     if not painter.begin(writer):
-        raise OSError(f"cannot write a PDF to {path}")
+        raise OSError("Qt could not write the PDF")  # the caller names the file
     try:
         k = painter.device().width() / width  # ~1 at 96 dpi; exact whatever Qt rounds
         painter.scale(k, k)
@@ -649,11 +649,12 @@ def export_all_views(window, folder=None, fmt=None, scale=None) -> list[str]:
     try:
         written = export_all(window, folder, fmt, scale, progress)
     except (OSError, ValueError) as exc:
-        dialog.close()
         _warn(window, getattr(exc, "filename", None) or folder, exc)
         return []
-    cancelled = dialog.wasCanceled()
-    dialog.close()
+    finally:
+        cancelled = dialog.wasCanceled()
+        dialog.close()
+        dialog.deleteLater()
     message = f"{len(written)} view{'s' * (len(written) != 1)} written to {folder}"
     window.statusBar().showMessage(message + (" (cancelled)" if cancelled else ""), 8000)
     return written

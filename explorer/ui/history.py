@@ -118,6 +118,7 @@ class History(QtCore.QObject):
             with contextlib.suppress(OSError):
                 self.data_dir.mkdir(parents=True, exist_ok=True)
             self._lock = QtCore.QLockFile(str(self.autosave_path.with_suffix(".lock")))
+            self._lock.setStaleLockTime(0)
             self._lock.tryLock(0)
         self._timer = QtCore.QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._timer.timeout.connect(self.settle)
@@ -193,7 +194,11 @@ class History(QtCore.QObject):
         self.autosave(self.window.session_document())
 
     def _failed(self, exc: BaseException) -> None:
+        """The snapshot could not be applied: what is on screen is the state now, and the
+        stack (whose index has moved) starts again from it."""
         self._applying = False
+        self.stack.clear()
+        self._state = self._undoable(self.window.session_document())
         self.window.statusBar().showMessage(f"Could not undo: {exc}", 8000)
 
     # -- autosave ----------------------------------------------------------------------------
@@ -235,10 +240,14 @@ class History(QtCore.QObject):
             if path == self.autosave_path:
                 continue
             lock = QtCore.QLockFile(str(path.with_suffix(".lock")))
+            lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
             if lock.tryLock(0):  # nobody holds it: its window is gone
                 lock.unlock()
-                found.append(path)
-        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+                try:
+                    found.append((path.stat().st_mtime, path))
+                except OSError:  # another window has just discarded it
+                    continue
+        return [path for _mtime, path in sorted(found, reverse=True)]
 
     def discard(self, paths) -> None:
         for path in paths:

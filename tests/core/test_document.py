@@ -205,3 +205,16 @@ def test_any_state_survives_a_save_and_a_load(s, regression, shown, surface):
     other = Session("cos(x)")
     other.restore(copy.deepcopy(back["session"]))
     assert other.to_dict() == s.to_dict()
+
+
+def test_numbers_too_large_and_json_too_deep_are_named(tmp_path):
+    with pytest.raises(SessionError) as info:
+        check_document(_bad("labs.regression.w", 10**400))
+    assert info.value.field == "labs.regression.w" and "too large" in info.value.message
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        read_document(path)
+    path.write_bytes(b'{"session": "\xff\xfe"}')
+    with pytest.raises(ValueError, match="not UTF-8"):
+        read_document(path)
