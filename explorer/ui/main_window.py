@@ -75,7 +75,7 @@ def _import_plotting() -> bool:
     return True
 
 
-def _prepare(text: str):
+def _prepare(text: str, third: bool = False):
     """Parse and warm up off the GUI thread: SymPy import, f, f', f'' compiled."""
     import numpy as np
 
@@ -86,18 +86,15 @@ def _prepare(text: str):
     except ExpressionError as exc:
         return text, None, exc
     probe = np.linspace(-1.0, 1.0, 3)
-    if len(function.variables) == 1:  # the curve, the point panel, the error vs h (order 3)
-        for order in (0, 1, 2, 3):
+    if len(function.variables) == 1:  # the curve, the point panel, and the third
+        for order in range(3 + bool(third)):  # derivative while the error plot is open
             function.derivative(order=order)(probe)
-    elif len(function.variables) == 2:  # the landscape's gradient and Hessian, the race's
+    elif len(function.variables) == 2:  # the landscape: gradient and Hessian at the point
         function(probe, probe)
-        names = function.variables
-        for a in names:
+        for a in function.variables:
             function.diff(a)(probe, probe)
-            for b in names:
+            for b in function.variables:
                 function.diff(a, b)(probe, probe)
-        function.gradient_function()
-        function.hessian_function()
     return text, function, None
 
 
@@ -1179,7 +1176,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- the expression, parsed off the GUI thread -----------------------------------------------
     def request_expression(self, text: str) -> None:
         """Parse ``text`` off the GUI thread; the latest request wins."""
-        self.worker.submit("parse", lambda: _prepare(text), self._apply_parsed)
+        third = self.docks["error"].isVisible()  # the error plot needs the third
+        self.worker.submit("parse", lambda: _prepare(text, third), self._apply_parsed)
 
     def _apply_parsed(self, result) -> None:
         text, function, error = result
