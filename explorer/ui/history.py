@@ -73,8 +73,13 @@ def describe(before: dict, after: dict) -> str:
                 text = text.format(parameters=", ".join(names) or "a parameter")
             return text
     for key in sorted(changed):
-        if not key.startswith("labs."):
-            return "Change " + key.replace("_", " ")
+        if key.startswith("labs."):
+            continue
+        if isinstance(b.get(key), bool):  # an option: "Show taylor", "Hide critical points"
+            words = key.removeprefix("show_").replace("_", " ")
+            return f"{'Show' if b[key] else 'Hide'} {words}" if key.startswith("show_") \
+                else f"{'Turn on' if b[key] else 'Turn off'} {words}"
+        return "Change " + key.replace("_", " ")
     return "Change"
 
 

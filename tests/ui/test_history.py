@@ -220,3 +220,14 @@ def test_a_failing_autosave_says_so_and_the_work_goes_on(window, qtbot, monkeypa
     path = window.history.autosave_path  # an earlier autosave (of the start) may be there:
     if os.path.exists(path):  # the failed one has not touched it
         assert json.loads(path.read_text())["session"]["parameters"] == {"a": 1.0}
+
+
+def test_an_option_entry_says_show_or_hide(window, qtbot):
+    window.session.set_option("show_taylor", True)
+    settle(qtbot, window)
+    assert window.undo_action.text().replace("&", "") == "Undo Show taylor"
+    window.session.set_option("show_critical_points", False)
+    settle(qtbot, window)
+    assert window.undo_action.text().replace("&", "") == "Undo Hide critical points"
+    undo(qtbot, window)
+    assert window.session.show_critical_points
