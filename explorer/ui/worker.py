@@ -16,6 +16,23 @@ from collections.abc import Callable
 from PySide6 import QtCore
 
 
+_collector = None
+
+
+def collect_garbage_in_gui_thread() -> None:
+    """Python's cycle collector runs in whichever thread happens to allocate: a worker busy in
+    SymPy or numba would then free the cycles of Qt wrappers (plot items, pens) while the GUI
+    thread paints them, and the app crashes (a segfault in QGraphicsView painting, found by the
+    soak test). Automatic collection is turned off and pyqtgraph's GarbageCollector collects
+    on a timer of the GUI thread instead, generation by generation as the thresholds say.
+    Called from the GUI thread; once per process."""
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=0.5)
+
+
 class _Relay(QtCore.QObject):
     done = QtCore.Signal(object)
 
@@ -31,6 +48,7 @@ class Worker(QtCore.QObject):
         # GIL from a busy worker; at the default 5 ms switch interval a repaint then waits
         # ~100 ms behind SymPy or mathtext. 1 ms keeps the GUI at display rate.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        collect_garbage_in_gui_thread()
         self._pool = QtCore.QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # SymPy and mathtext are not thread-safe among themselves
         self._relay = _Relay(self)
