@@ -1,8 +1,9 @@
 """LandscapeModel: the sampled landscape of f(x, y) over the view (grid, contour levels and
 lines, gradient field) and its critical points, shared by the landscape's views.
 
-The grid, contours and field are NumPy and contourpy work of ~10-20 ms, redone when f, its
-parameters, the range or the settings change; the point's drag reuses them. Critical points
+The grid, contours and field are NumPy and contourpy work of ~20-80 ms, redone when f, its
+parameters, the range or the settings change: a coarse grid at once on the GUI thread, the
+full grid off it; the point's drag reuses them. Critical points
 (SymPy's solve within a time limit, a numeric search otherwise) come from the analysis worker.
 """
 
@@ -17,6 +18,27 @@ GRID = 400  # samples a side: contours smooth at any window size
 DRAG_GRID = 160  # while a slider or a pan is moving; the full grid follows when it pauses
 REFINE_MS = 150
 HIGHLIGHT_GRID = 160  # the contour through the point is re-traced per drag frame on this grid
+
+
+def sample(f, xy_range, contour_count, log_colors, field_density, show_field, field_normalized,
+           size):
+    """f over ``xy_range`` on a ``size`` x ``size`` grid: ``(grid, coarse, levels, lines, field,
+    error)`` (any thread: NumPy and contourpy only)."""
+    from ..core.multivariate import contour_levels, contour_lines, evaluate_grid, gradient_field
+
+    (x0, x1), (y0, y1) = xy_range
+    grid = evaluate_grid(f, (x0, x1), (y0, y1), size, size)
+    coarse = (grid if size <= HIGHLIGHT_GRID else
+              evaluate_grid(f, (x0, x1), (y0, y1), HIGHLIGHT_GRID, HIGHLIGHT_GRID))
+    finite = grid.z[grid.z == grid.z]
+    if finite.size == 0:
+        error, levels, lines = "f is undefined everywhere in view", None, []
+    else:
+        error = None
+        levels = contour_levels(grid.z, contour_count, log=log_colors)
+        lines = contour_lines(grid, levels)
+    field = (gradient_field(f, (x0, x1), (y0, y1), field_density) if show_field else None)
+    return grid, coarse, levels, lines, field, error
 
 
 class LandscapeModel(QtCore.QObject):
@@ -37,7 +59,8 @@ class LandscapeModel(QtCore.QObject):
         self.critical: list = []
         self.critical_for = None
         self.error: str | None = None
-        self._key = None
+        self._key = self._shown = (None,)
+        self.sampler = Worker(self)  # its own thread: SymPy's critical points may take seconds
         self._pause = QtCore.QTimer(self, singleShot=True, interval=200)
         self._pause.timeout.connect(self._request_critical)
         # A parameter slider or a pan changes the landscape many times a second: each change
@@ -56,7 +79,7 @@ class LandscapeModel(QtCore.QObject):
         return f if f is not None and len(f.variables) == 2 else None
 
     def is_busy(self) -> bool:
-        return self._pause.isActive() or self._refine.isActive()
+        return self._pause.isActive() or self._refine.isActive() or self.sampler.is_busy()
 
     def _update_moving(self) -> None:
         self.update(DRAG_GRID)
@@ -64,35 +87,32 @@ class LandscapeModel(QtCore.QObject):
 
     def update(self, size: int = GRID) -> None:
         """Sample f over the session's range on a ``size`` x ``size`` grid (no-op when nothing
-        it depends on changed)."""
+        it depends on changed). A coarse grid is drawn at once; a finer one (~20-80 ms of
+        NumPy and contourpy) is sampled off the GUI thread and replaces it when it is ready."""
         s = self.session
         f = self.f2
-        key = (f, s.xy_range, s.contour_count, s.log_colors, s.field_density, s.show_field,
-               s.field_normalized, size)
+        settings = (s.xy_range, s.contour_count, s.log_colors, s.field_density, s.show_field,
+                    s.field_normalized)
+        key = (f, *settings, size)
         if key == self._key:
             return
         self._key = key
         if f is None:
+            self._shown = (None,)
             self.grid = self.coarse = self.levels = self.field = None
             self.lines = []
             self.changed.emit()
             return
-        from ..core.multivariate import contour_levels, contour_lines, evaluate_grid, gradient_field
+        if (f, *settings) != self._shown[:-1]:
+            self._apply(key, sample(f, *settings, min(size, DRAG_GRID)))
+        if size > DRAG_GRID:
+            self.sampler.submit("landscape", lambda: (key, sample(f, *settings, size)),
+                                lambda result: self._apply(*result) if result[0] == self._key
+                                else None, lambda exc: None)  # the coarse grid stays
 
-        (x0, x1), (y0, y1) = s.xy_range
-        self.grid = evaluate_grid(f, (x0, x1), (y0, y1), size, size)
-        self.coarse = (self.grid if size <= HIGHLIGHT_GRID else
-                       evaluate_grid(f, (x0, x1), (y0, y1), HIGHLIGHT_GRID, HIGHLIGHT_GRID))
-        finite = self.grid.z[self.grid.z == self.grid.z]
-        if finite.size == 0:
-            self.error = "f is undefined everywhere in view"
-            self.levels, self.lines = None, []
-        else:
-            self.error = None
-            self.levels = contour_levels(self.grid.z, s.contour_count, log=s.log_colors)
-            self.lines = contour_lines(self.grid, self.levels)
-        self.field = (gradient_field(f, (x0, x1), (y0, y1), s.field_density)
-                      if s.show_field else None)
+    def _apply(self, key, sampled) -> None:
+        self._shown = key
+        self.grid, self.coarse, self.levels, self.lines, self.field, self.error = sampled
         self.changed.emit()
 
     # -- critical points (off the GUI thread) ----------------------------------------------------

@@ -220,7 +220,7 @@ class ExpectationPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.refresh_values()
 
     def refresh_controls(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         s = self.session
         rows = self.rows[s.distribution]
@@ -238,7 +238,7 @@ class ExpectationPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.n_label.setText(format_count(s.mc_n))
 
     def refresh_values(self) -> None:
-        if not self.isVisible():
+        if not self.on_screen():  # see RefreshWhenShown
             return
         m, v = self.model, self.values
         problems = []

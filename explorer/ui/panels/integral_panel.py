@@ -103,7 +103,7 @@ class IntegralPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         s = self.session
         with signals_blocked(self.show_box, self.accumulation_box, self.rule_combo, self.n_slider,

@@ -135,7 +135,7 @@ class JacobianPanel(RefreshWhenShown, QtWidgets.QWidget):
         self.model.set_texts(self.edits["u"].text().strip(), self.edits["v"].text().strip())
 
     def refresh(self) -> None:
-        if not self.isVisible():
+        if not self.on_screen():  # see RefreshWhenShown
             return
         m = self.model
         for name, text in (("u", m.u_text), ("v", m.v_text)):

@@ -116,7 +116,7 @@ class LandscapePanel(RefreshWhenShown, QtWidgets.QWidget):
             self.session.set_direction(math.atan2(g[1], g[0]))
 
     def refresh(self) -> None:
-        if not self.isVisible():
+        if not self.on_screen():  # see RefreshWhenShown
             return
         s = self.session
         with signals_blocked(self.levels_spin, self.log_box, self.field_box, self.density_spin,

@@ -84,7 +84,7 @@ class QuotientPanel(RefreshWhenShown, QtWidgets.QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         s = self.session
         with signals_blocked(self.slider, self.h_edit, self.negative, self.scheme,

@@ -159,7 +159,7 @@ class TaylorPanel(RefreshWhenShown, QtWidgets.QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        if not self.isVisible():  # see RefreshWhenShown
+        if not self.on_screen():  # see RefreshWhenShown
             return
         s = self.session
         with signals_blocked(self.show_box, self.order_slider, self.order_spin, self.follow_box,
