@@ -21,11 +21,11 @@ _collector = None
 
 def collect_garbage_in_gui_thread() -> None:
     """Python's cycle collector runs in whichever thread happens to allocate: a worker busy in
-    SymPy or numba would then free the cycles of Qt wrappers (plot items, pens) while the GUI
-    thread paints them, and the app crashes (a segfault in QGraphicsView painting, found by the
-    soak test). Automatic collection is turned off and pyqtgraph's GarbageCollector collects
-    on a timer of the GUI thread instead, generation by generation as the thresholds say.
-    Called from the GUI thread; once per process."""
+    SymPy or numba would then free the cycles of Qt wrappers (plot items, pens) outside the
+    GUI thread, while it may be painting them, which Qt does not survive. Automatic collection
+    is turned off and pyqtgraph's GarbageCollector collects on a timer of the GUI thread
+    instead, generation by generation as the thresholds say. Called from the GUI thread;
+    once per process."""
     global _collector
     if _collector is None:
         from pyqtgraph.util.garbage_collector import GarbageCollector

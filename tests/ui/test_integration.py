@@ -174,3 +174,27 @@ def test_divergent_integral_is_reported(make_window, qtbot):
     assert "converge" in text or "undefined" in text
     window.session.set_integral_bounds(1.0, 2.0)
     qtbot.waitUntil(lambda: "0.693147" in readout(window, "integral"), timeout=5000)
+
+
+def test_panel_behind_a_tab_waits_and_catches_up_when_raised(make_window, qtbot):
+    """The sums' read-outs cost a function change up to ~0.2 s: behind another dock's tab they
+    are not worked out, and raising the tab brings them up to date."""
+    window = make_window(expression="x^2", restore=False)
+    s = window.session
+    s.set_integral_bounds(0.0, 1.0)
+    s.set_riemann_n(4)
+    s.set_riemann_rule("left")
+    open_sums(window, qtbot)
+    assert number(readout(window, "sum")) == pytest.approx(7 / 32)
+    # the point's dock dragged onto the integral panel's tabs, and raised
+    window.tabifyDockWidget(window.docks["integral"], window.docks["point"])
+    window.docks["point"].raise_()
+    qtbot.waitUntil(lambda: window.docks["integral"].visibleRegion().isEmpty(), timeout=5000)
+    window.session.set_expression("x^3")
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=20000)
+    assert number(readout(window, "sum")) == pytest.approx(7 / 32)  # not worked out behind
+    window.docks["integral"].raise_()
+    # left sum of x^3 over 4 boxes of [0, 1]: (0 + 1 + 8 + 27) / 256
+    qtbot.waitUntil(lambda: number(readout(window, "sum")) == pytest.approx(36 / 256),
+                    timeout=5000)
+    assert number(readout(window, "integral")) == pytest.approx(0.25)

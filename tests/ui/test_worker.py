@@ -1,7 +1,7 @@
 """The worker: latest request wins, and Python's cycle collector never runs in a worker.
 
 A cycle of Qt wrappers freed by a collection that a worker's allocations set off would delete
-Qt objects outside the GUI thread while it paints them (a segfault the soak test found).
+Qt objects outside the GUI thread while it may be painting them.
 """
 
 from __future__ import annotations
