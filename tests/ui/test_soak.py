@@ -34,10 +34,19 @@ from PySide6 import QtCore, QtWidgets
 STEPS = int(os.environ.get("SOAK_STEPS", "0") or 0)
 WARM_UP = max(40, STEPS // 5)
 STALL_MS = 100.0
+PROFILE = bool(os.environ.get("SOAK_PROFILE"))  # where the stalls spent their time (Heartbeat)
 
 ONE_D = ("a*sin(x) + x^2/4", "x^3 - 2x", "sigmoid(b*x)", "exp(-x^2/2)", "relu(x) - relu(x - 1)")
 TWO_D = ("(1 - x)^2 + 100(y - x^2)^2", "x^2 - y^2 + y^4/4", "x^2 + 3y^2", "sin(x) cos(y)")
 BAD = ("sin(x", "x +* 2", "__import__('os').system('true')", "9**9**9**9", "exp(", "")
+
+
+def type_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for obj in gc.get_objects():
+        name = type(obj).__qualname__
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def rss_bytes() -> int:
@@ -60,12 +69,14 @@ class Heartbeat(QtCore.QObject):
         self.where: list[str] = []  # the GUI thread's stack, sampled during each stall
         self._main = threading.get_ident()
         self._watching = False
+        self.profile: dict[str, int] = {}
 
     def start(self):
         self.last = time.perf_counter()
         self.timer.start()
-        self._watching = True
-        threading.Thread(target=self._watch, daemon=True).start()
+        self._watching = PROFILE
+        if PROFILE:
+            threading.Thread(target=self._watch, daemon=True).start()
 
     def stop(self):
         self.timer.stop()
@@ -79,18 +90,40 @@ class Heartbeat(QtCore.QObject):
         self.last = now
 
     def _watch(self):
-        """Where the GUI thread is while the heartbeat is late: the stalls' causes."""
+        """Where the GUI thread is while the heartbeat is late: a sampling profile of the stalls.
+
+        Every 5 ms of a stall the GUI thread's stack is sampled; each function of the app or of
+        pyqtgraph on it counts once per sample, so the report ranks what the stalls spent
+        their time in (inclusive), and keeps the first stacks for reading. On demand only
+        (SOAK_PROFILE=1): reading another thread's frames can crash CPython 3.11 (a segfault
+        one run in three here; CPython issues 99110 and 111363), so CI runs without it.
+        """
         sampled_for = None
         while self._watching:
-            time.sleep(0.02)
+            time.sleep(0.005)
             last = self.last
-            if (time.perf_counter() - last) * 1000.0 > STALL_MS * 0.8 and sampled_for != last:
+            if (time.perf_counter() - last) * 1000.0 <= STALL_MS * 0.5:
+                continue
+            frame = sys._current_frames().get(self._main)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)
+            seen = set()
+            for f in stack:
+                if "/explorer/" in f.filename or "/pyqtgraph/" in f.filename:
+                    key = f"{f.filename.split('/')[-1]}:{f.name}"
+                    if key not in seen:
+                        seen.add(key)
+                        self.profile[key] = self.profile.get(key, 0) + 1
+            if sampled_for != last:
                 sampled_for = last
-                frame = sys._current_frames().get(self._main)
-                stack = traceback.extract_stack(frame)[-12:] if frame is not None else []
                 self.where.append(f"{self.doing}\n" + "".join(
-                    f"    {f.filename.split('/')[-1]}:{f.lineno} {f.name}\n" for f in stack
+                    f"    {f.filename.split('/')[-1]}:{f.lineno} {f.name}\n" for f in stack[-14:]
                     if "/site-packages/_pytest" not in f.filename))
+
+    def report(self, top=25):
+        ranked = sorted(self.profile.items(), key=lambda kv: -kv[1])[:top]
+        return "\n".join(f"    {n * 5:6d} ms  {k}" for k, n in ranked)
 
 
 def widget_pos(view, x, y):
@@ -226,6 +259,13 @@ class Soak:
         else:
             assert self.w.open_file(str(self.path))
 
+    def every_function(self):
+        """Each function of the pools once, with the race shown: what the first sight of an
+        expression costs (SymPy's derivatives, the race's compiled gradient) is warm-up."""
+        for text in ONE_D + TWO_D:
+            self.ui.type_expression(self.w, text)
+            self.ui.wait_idle(self.w, timeout=60000)
+
     def run(self, steps, heartbeat, errors):
         actions = [(self.type_function, 3), (self.drag_curve_point, 4), (self.drag_landscape, 4),
                    (self.move_slider, 3), (self.race_runs, 2), (self.regression_data, 3),
@@ -233,7 +273,10 @@ class Soak:
                    (self.save_and_open, 1)]
         funcs, weights = zip(*actions, strict=True)
         counts: dict[str, int] = {}
+        self.memory = []  # (step, resident MiB) every 25 steps: a leak climbs, a cache levels
         for step in range(steps):
+            if step % 25 == 0:
+                self.memory.append((step, round(rss_bytes() / 2**20)))
             act = self.rng.choices(funcs, weights)[0]
             heartbeat.doing = f"step {step}: {act.__name__}"
             act()
@@ -264,9 +307,16 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
     rng = random.Random(int(os.environ.get("SOAK_SEED", "20261122")))
     soak = Soak(window, qtbot, ui, tmp_path, rng)
     heartbeat = Heartbeat()
+    soak.every_function()
     soak.run(WARM_UP, heartbeat, errors)  # every path once: compiles, caches, first views
     ui.wait_idle(window, timeout=60000)
     gc.collect()
+    tracing = bool(os.environ.get("SOAK_TRACE"))  # where Python memory grew, on demand
+    if tracing:
+        import tracemalloc
+        tracemalloc.start(6)
+        first = tracemalloc.take_snapshot()
+        types_before = type_counts()
     before = rss_bytes()
     heartbeat.start()
     counts = soak.run(STEPS, heartbeat, errors)
@@ -274,11 +324,28 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
     ui.wait_idle(window, timeout=60000)
     gc.collect()
     after = rss_bytes()
+    if tracing:
+        diff = tracemalloc.take_snapshot().compare_to(first, "traceback")
+        for stat in diff[:12]:
+            print(f"{stat.size_diff / 2**20:+.1f} MiB ({stat.count_diff:+d} blocks)")
+            print("\n".join("    " + line for line in stat.traceback.format()[-12:]))
+        tracemalloc.stop()
+        types_after = type_counts()
+        grown = sorted(((types_after[k] - types_before.get(k, 0), k) for k in types_after),
+                       reverse=True)[:15]
+        print("objects grown by type:", [(k, n) for n, k in grown])
     growth = after / before - 1.0
     worst = sorted(heartbeat.stalls, reverse=True)[:5]
     print(f"\nsoak: {STEPS} interactions {counts}; memory {before / 2**20:.0f} -> "
           f"{after / 2**20:.0f} MiB ({growth:+.1%}); stalls over {STALL_MS:.0f} ms: "
           f"{len(heartbeat.stalls)} {[(round(g), d) for g, d in worst]}")
+    print("resident memory (step, MiB):", soak.memory + [(STEPS, round(after / 2**20))])
+    print("where the stalls spent their time (inclusive, sampled every 5 ms):")
+    print(heartbeat.report())
+    if os.environ.get("SOAK_REPORT"):  # every stall and the GUI thread's stack in it
+        with open(os.environ["SOAK_REPORT"], "w") as fh:
+            fh.write("\n".join(f"{g:.0f} ms {d}" for g, d in heartbeat.stalls) + "\n\n")
+            fh.write("\n".join(heartbeat.where) + "\n\n" + heartbeat.report(200))
     assert not errors
     assert not heartbeat.stalls, (f"the event loop stalled: {worst}; the GUI thread was in:\n"
                                   + "\n".join(heartbeat.where[:8]))
