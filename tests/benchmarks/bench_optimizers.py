@@ -109,10 +109,6 @@ def bench_prepare(cache_dir: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def per_step(stats: dict) -> str:
-    return f"median {stats['median'] * 1e3:8.2f} us   p95 {stats['p95'] * 1e3:8.2f} us   n={stats['n']:<5}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=60)
@@ -133,8 +129,9 @@ def main() -> None:
     print(f"(a) race: 8 runs x {STEPS} steps on Rosenbrock, recomputed from a moved start")
     fast = summary(bench_race(ec, f, True, runs))
     slow = summary(bench_race(ec, f, False, max(5, runs // 6)))
-    print(row("race 8 x 2000, fast path", fast, "target <= 30 ms"))
-    print(row("race 8 x 2000, NumPy path", slow))
+    print(row("race 8 x 2000, fast path", fast, "target <= 30 ms",
+              reference=slow, reference_name="race 8 x 2000, NumPy path"))
+    print(row("race 8 x 2000, NumPy path", slow, is_reference=True))
     print(f"{'speed-up of the fast path (median)':<46} {slow['median'] / fast['median']:8.1f}x")
     runs_ = [ec.Run((-1.2, 1.0), o) for o in race(ec)]
     quick = ec.optimize_many(f, runs_, steps=STEPS, fast=True)
@@ -154,18 +151,22 @@ def main() -> None:
         "ours, NumPy path, 1 run": bench_ours_adam(ec, f, False, 1, max(5, runs // 6)),
         "ours, NumPy path, 64 runs": bench_ours_adam(ec, f, False, 64, max(5, runs // 6)),
     }
+    # ms per path-step (a few microseconds: the rows print 3 significant digits)
     reference = summary(torch_times) if torch_times else None
-    if reference:
-        print(f"{'torch.optim.Adam (reference)':<46} {per_step(reference)}")
-    else:
-        print(f"{'torch.optim.Adam (reference)':<46} skipped: torch is not installed")
+    torch_name = "torch.optim.Adam, one path-step"
+    if reference is None:
+        print("torch.optim.Adam (reference): skipped, torch is not installed")
     for name, times in ours.items():
-        stats = summary(times)
-        line = f"{name:<46} {per_step(stats)}"
-        if reference:
-            target = "target >= 100x" if "fast" in name else ""
-            line += f"   {reference['median'] / stats['median']:9.1f}x torch   {target}"
-        print(line)
+        target = "target >= 100x over torch" if "fast" in name else ""
+        if reference is None:
+            print(row(f"Adam path-step, {name}", summary(times), target, "torch not installed"))
+        else:
+            stats = summary(times)
+            print(row(f"Adam path-step, {name}", stats, target,
+                      f"{reference['median'] / stats['median']:.0f}x faster than torch",
+                      reference=reference, reference_name=torch_name))
+    if reference is not None:
+        print(row(torch_name, reference, is_reference=True))
 
     print("\n(c) prepare (compile) for Rosenbrock: gradient and Hessian, and the kernel")
     print(f"{'this process (import numba, kernel, f)':<46} {prepare_here:8.0f} ms")

@@ -132,10 +132,12 @@ def main() -> None:
     fast, steps = bench(app, args.frames, fast=True)
     slow, _ = bench(app, max(6, args.frames // 10), fast=False)
     print(f"platform: {QtWidgets.QApplication.platformName()}; path-steps per race: {steps:,}")
-    print(row("core: 8 runs x 2000 steps, compiled runner", summary(fast_core), "target <= 30 ms"))
-    print(row("core: the same race, NumPy runner", summary(numpy_core)))
-    print(row("drag the start -> 8 paths recomputed, painted", summary(fast), "target <= 30 ms"))
-    print(row("the same frame on the NumPy runner", summary(slow)))
+    print(row("core: 8 runs x 2000 steps, compiled runner", summary(fast_core), "target <= 30 ms",
+              reference=summary(numpy_core), reference_name="the same race, NumPy runner"))
+    print(row("core: the same race, NumPy runner", summary(numpy_core), is_reference=True))
+    print(row("drag the start -> 8 paths recomputed, painted", summary(fast), "target <= 30 ms",
+              reference=summary(slow), reference_name="the same frame, NumPy runner"))
+    print(row("the same frame on the NumPy runner", summary(slow), is_reference=True))
     print(f"{'compiled over NumPy in the app (median)':<46} "
           f"{summary(slow)['median'] / summary(fast)['median']:8.1f}x")
 
