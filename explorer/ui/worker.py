@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from PySide6 import QtCore
 
-
 _collector = None
 
 
