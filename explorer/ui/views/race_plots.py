@@ -7,6 +7,7 @@ landscapes) the plot shows f − m + ε instead, m the least value of any run, a
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 
@@ -31,6 +32,12 @@ def run_pen(color: str, width: float = LINE_WIDTH, style=QtCore.Qt.PenStyle.Soli
     p = pg.mkPen(color, width=width, style=style)
     p.setCosmetic(True)
     return p
+
+
+@functools.lru_cache(maxsize=64)
+def _brush(color: str):
+    """One brush per colour: the scatter's symbol atlas looks each up per point and redraw."""
+    return pg.mkBrush(color)
 
 
 def log_shift(arrays) -> tuple[float | None, float]:
@@ -162,7 +169,7 @@ class _RunLayer:
                 curve.setData([], [])
                 curve.hide()
         self.ys = list(ys_list)
-        self.brushes = [pg.mkBrush(runs[i].color_hex) if ys is not None else None
+        self.brushes = [_brush(runs[i].color_hex) if ys is not None else None
                         for i, ys in enumerate(ys_list)]
         self.end = [last_finite(ys) if ys is not None else -1 for ys in ys_list]
         self.marks = {}
@@ -312,6 +319,10 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
             # m: the least f of any run (f <= 0 somewhere), so the log axis can show it
             title = f"Loss f(xₖ) − m, m = {self.loss_shift:.3g}"
             left = "f(xₖ) − m"
+        shown = (title + name, left, COLORS["axis_text"])
+        if shown == getattr(self, "_titles", None):  # rich text laid out again costs ~5 ms
+            return
+        self._titles = shown
         self.loss_plot.getPlotItem().setTitle(title + name, color=COLORS["axis_text"], size="9pt")
         self.loss_plot.getPlotItem().setLabel("left", left)
 
