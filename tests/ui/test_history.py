@@ -231,3 +231,27 @@ def test_an_option_entry_says_show_or_hide(window, qtbot):
     assert window.undo_action.text().replace("&", "") == "Undo Hide critical points"
     undo(qtbot, window)
     assert window.session.show_critical_points
+
+
+def test_entries_share_the_data_an_edit_left_alone(window, qtbot):
+    """100,000 points are ~4 MB of JSON: edits of the function must not copy them into every
+    undo entry. Each entry's data is the one string made when the data last changed; undo
+    still brings the function back with the data as it was."""
+    m = window.regression_model
+    m.set_data(ec.generate(n=20_000, seed=3))
+    settle(qtbot, window)
+    xs = m.data.xs.copy()
+    s = window.session
+    for value in (1.5, 2.5, 3.5):
+        s.set_parameter("a", value)
+        settle(qtbot, window)
+    stack = window.history.stack
+    assert stack.count() >= 4
+    data = [dict(stack.command(i).after)["regression"] for i in range(stack.count() - 3,
+                                                                       stack.count())]
+    assert data[0] is data[1] is data[2]  # one copy, shared
+    assert dict(stack.command(stack.count() - 1).before)["regression"] is data[0]
+    assert window.undo_action.text().replace("&", "") == "Undo Change a"
+    undo(qtbot, window)
+    assert s.parameters["a"] == 2.5
+    np.testing.assert_array_equal(m.data.xs, xs)
