@@ -253,7 +253,10 @@ def _render_view(path: str, name: str, out: str, size: tuple[int, int], scale: f
                 raise UsageError(f"timed out after {timeout:g} s waiting for {what} "
                                  "(a larger --timeout may help)")
             if done is None or done():
-                if ex.settle(window, left):
+                settled = ex.settle(window, left)
+                if said:  # a failure the window reported while it settled
+                    raise UsageError(said[-1])
+                if settled:
                     return
                 continue
             app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
@@ -308,6 +311,8 @@ def _render_view(path: str, name: str, out: str, size: tuple[int, int], scale: f
                 w, h = ex.figure_size(view)
                 raise UsageError(f"--size {size[0]}x{size[1]}: the {title} view cannot be drawn "
                                  f"at that size (it came out {w}x{h}); try a larger size")
+            if said:
+                raise UsageError(said[-1])
             try:
                 ex.export_view(view, out, scale, title=title)
             except OSError as exc:

@@ -314,3 +314,29 @@ def test_render_the_surface_under_xvfb(tmp_path):
     covered = sum(c != background for c in pixels) / len(pixels)
     assert covered > 0.15  # the surface fills a good part of the view, not a blank frame
     assert len({c.name() for c in pixels}) > 50  # its colour map
+
+
+def test_render_reports_a_failure_the_window_reports_late(tmp_path):
+    """A failure said after the session seemed to open (the document is read off the GUI
+    thread, so its failure arrives while render waits for the views to settle) is the error:
+    exit 2 with it, and no figure."""
+    session = session_file(tmp_path, "x^2")
+    out = tmp_path / "late.png"
+    script = (
+        "import sys\n"
+        "from PySide6 import QtCore, QtWidgets\n"
+        "import explorer.ui.main_window as mw\n"
+        "def open_file(self, path):\n"
+        "    QtCore.QTimer.singleShot(0, lambda: QtWidgets.QMessageBox.warning(\n"
+        "        self, 'Open failed', 'Could not read the session: the disk went away'))\n"
+        "    return True\n"
+        "mw.MainWindow.open_file = open_file\n"
+        "from explorer.app import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", script, "render", str(session), "--view",
+                           "curve", "--out", str(out)],
+                          capture_output=True, text=True, timeout=240, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "Could not read the session: the disk went away" in done.stderr
+    assert not out.exists()
