@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -105,7 +107,9 @@ def test_race_gif_plays_the_race_from_start_to_end(make_window, qtbot, ui, out):
     seen = []
     count = animation.export_race_animation(window, path, n_frames=12,
                                             progress=lambda i, n: seen.append((i, n)) or True)
-    assert count == 12 and seen == [(i, 12) for i in range(1, 13)]
+    # after each frame, then again while the GIF is encoded (in a thread)
+    assert count == 12 and seen[:12] == [(i, 12) for i in range(1, 13)]
+    assert set(seen[12:]) <= {(12, 12)}
     assert m.cursor == 123 and not m.playing  # nothing the user set has moved
     assert os.listdir(out) == ["race.gif"]  # no temporary file left beside it
 
@@ -209,6 +213,35 @@ def test_gif_keeps_every_frame_and_its_timing(out):
         np.testing.assert_array_equal(a, b)
     meta = iio.immeta(path, index=0)
     assert meta["duration"] == 250 and meta["loop"] == 0
+
+
+def test_the_window_answers_while_the_gif_is_encoded_and_a_cancel_then_discards_it(
+        out, monkeypatch):
+    from PIL import Image
+
+    original = Image.Image.save
+    threads = []
+
+    def slow_save(self, *args, **kwargs):  # an encode of many large frames
+        threads.append(threading.current_thread())
+        time.sleep(0.4)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", slow_save)
+    frames = [np.full((20, 30, 3), 40 * i, dtype=np.uint8) for i in range(5)]
+    seen = []
+    path = out / "slow.gif"
+    assert animation.write_animation(path, iter(frames), fps=4,
+                                     progress=lambda i, n: seen.append(i) or True) == 5
+    assert threads[0] is not threading.main_thread()
+    assert seen[:5] == [1, 2, 3, 4, 5] and seen.count(5) >= 5  # told again while it encoded
+    assert len(iio.imread(path, index=None)) == 5
+    # cancelled while encoding: the encoder is waited for, and nothing is left
+    path.unlink()
+    with pytest.raises(animation.Cancelled):
+        animation.write_animation(path, iter(frames), fps=4,
+                                  progress=lambda i, n: i < 5 or len(threads) < 2)
+    assert os.listdir(out) == []
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".mp4"])
