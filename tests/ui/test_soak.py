@@ -321,7 +321,7 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
         import tracemalloc
         tracemalloc.start(6)
         first = tracemalloc.take_snapshot()
-        types_before = type_counts()
+    types_before = type_counts()
     before = rss_bytes()
     heartbeat.start()
     counts = soak.run(STEPS, heartbeat, errors)
@@ -335,10 +335,10 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
             print(f"{stat.size_diff / 2**20:+.1f} MiB ({stat.count_diff:+d} blocks)")
             print("\n".join("    " + line for line in stat.traceback.format()[-12:]))
         tracemalloc.stop()
-        types_after = type_counts()
-        grown = sorted(((types_after[k] - types_before.get(k, 0), k) for k in types_after),
-                       reverse=True)[:15]
-        print("objects grown by type:", [(k, n) for n, k in grown])
+    types_after = type_counts()
+    grown = sorted(((types_after[k] - types_before.get(k, 0), k) for k in types_after),
+                   reverse=True)[:12]
+    print("Python objects grown, by type:", [(k, n) for n, k in grown if n > 0])
     growth = after / before - 1.0
     worst = sorted(heartbeat.stalls, reverse=True)[:5]
     gaps = sorted(g for g, _d in heartbeat.stalls)
