@@ -59,14 +59,22 @@ def time_limit(seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        with lock:
-            state["active"] = False
-            # An exception posted but not yet delivered must not escape after the block. Only
-            # then: on CPython 3.11 clearing sets the interpreter's "async exception" flag, and
-            # every thread then runs the interpreter's slow path for good (measured: Python
-            # code ~7-19% slower after one block that timed nothing out).
-            if state["posted"]:
-                _set_async_exc(thread_id, ctypes.py_object())
+        # First, before any call: a plain dict store is not a point where CPython raises an
+        # asynchronous exception, so once the block ends the watchdog (which checks this under
+        # its lock) posts nothing more. It used to be set under the lock, and a post raised at
+        # that call aborted this finally: the watchdog then went on posting into the thread
+        # for good, wherever it ran (a test process deadlocked in Thread.start).
+        state["active"] = False
+        try:
+            with lock:  # a post made just before the store is at most one, and pending
+                # An exception posted but not yet delivered must not escape after the block.
+                # Only then: on CPython 3.11 clearing sets the interpreter's "async exception"
+                # flag, and every thread then runs the interpreter's slow path for good
+                # (measured: Python code ~7-19% slower after one block that timed nothing out).
+                if state["posted"]:
+                    _set_async_exc(thread_id, ctypes.py_object())
+        except TimeLimitExceeded:
+            pass  # that pending one arrived first: nothing is pending now
         left.set()
         if gc_was_enabled:
             gc.enable()

@@ -63,3 +63,28 @@ def test_a_block_that_ends_in_time_leaves_the_interpreter_as_it_was():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and "done" in result.stdout
+
+
+def test_the_watchdog_stops_when_the_block_ends_as_it_posts_again():
+    """The watchdog posts again every 20 ms while the block runs on: a post that arrives just
+    as the block is left must not abort its clean-up (the watchdog would then go on posting
+    into the thread for good). Blocks that swallow the first interrupt and end right around the
+    next post, many times: afterwards no watchdog runs and nothing is raised."""
+    for i in range(300):
+        try:
+            with time_limit(0.002):
+                try:
+                    while True:
+                        pass
+                except TimeLimitExceeded:
+                    pass
+                # the next post is due ~20 ms after the first: end the block around then
+                until = time.perf_counter() + 0.017 + (i % 60) * 0.0001
+                while time.perf_counter() < until:
+                    pass
+        except TimeLimitExceeded:
+            pass
+    deadline = time.perf_counter() + 0.5
+    while time.perf_counter() < deadline:  # a watchdog left posting would raise in here
+        pass
+    assert sum(1 for t in threading.enumerate() if t.name == "time-limit") == 0
