@@ -595,7 +595,7 @@ class Session:
         if rule not in RULES:
             raise SessionError("riemann_rule", f"expected one of {', '.join(RULES)}")
         dist = data.get("distribution", "normal")
-        if dist not in DISTRIBUTION_DEFAULTS:
+        if not isinstance(dist, str) or dist not in DISTRIBUTION_DEFAULTS:
             raise SessionError("distribution", f"expected one of {', '.join(DISTRIBUTION_DEFAULTS)}")
         dist_in = data.get("distribution_parameters", {})
         if not isinstance(dist_in, dict):

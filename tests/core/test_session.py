@@ -476,6 +476,11 @@ BAD = [
     ({"show_tangent": 1}, "show_tangent"),
     ({"show_derivative": "yes"}, "show_derivative"),
     ({"show_second_derivative": None}, "show_second_derivative"),
+    # found by the long fuzz run: an unhashable value raised TypeError
+    ({"distribution": []}, "distribution"),
+    ({"distribution": {"normal": 1}}, "distribution"),
+    ({"scheme": []}, "scheme"),
+    ({"riemann_rule": {}}, "riemann_rule"),
 ]
 
 
