@@ -55,8 +55,10 @@ def time_limit(seconds: float) -> Iterator[None]:
     # for the guarded work, which Python then reports as unraisable and ignores.
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    threading.Thread(target=watchdog, name="time-limit", daemon=True).start()
     try:
+        # inside the try: an interrupt raised while the watchdog starts (Thread.start waits
+        # for it in Python code) still ends the block, so that watchdog cannot outlive it
+        threading.Thread(target=watchdog, name="time-limit", daemon=True).start()
         yield
     finally:
         # First, before any call: a plain dict store is not a point where CPython raises an
