@@ -38,8 +38,8 @@ def test_cycles_are_freed_in_the_gui_thread_not_in_a_worker(qtbot):
     results = []
     worker.submit("job", job, results.append)
     qtbot.waitUntil(lambda: bool(results), timeout=10000)
-    assert Cycle.freed_in == []  # the worker's allocations collected nothing
-    qtbot.waitUntil(lambda: bool(Cycle.freed_in), timeout=5000)  # the timer did, in this thread
+    # freed once, by the GUI thread's timer (the worker's allocations collected nothing)
+    qtbot.waitUntil(lambda: bool(Cycle.freed_in), timeout=5000)
     assert Cycle.freed_in == [threading.get_ident()]
 
 
