@@ -33,13 +33,20 @@ def number(text):
         str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")))
 
 
-def test_boxes_drawn_are_the_sum(make_window, qtbot):
+def left_sums_of_x_squared(make_window, qtbot):
+    """A window on x^2 with the sums open: four left boxes over [0, 1]."""
     window = make_window(expression="x^2", restore=False)
     s = window.session
     s.set_integral_bounds(0.0, 1.0)
     s.set_riemann_n(4)
     s.set_riemann_rule("left")
     open_sums(window, qtbot)
+    return window
+
+
+def test_boxes_drawn_are_the_sum(make_window, qtbot):
+    window = left_sums_of_x_squared(make_window, qtbot)
+    s = window.session
     xs, ys = window.integral_overlay.drawn_boxes()
     np.testing.assert_allclose(xs, [0, 0.25, 0.5, 0.75, 1.0])
     np.testing.assert_allclose(ys, [0, 0.0625, 0.25, 0.5625])  # x^2 at the left ends
@@ -179,12 +186,7 @@ def test_divergent_integral_is_reported(make_window, qtbot):
 def test_panel_behind_a_tab_waits_and_catches_up_when_raised(make_window, qtbot):
     """The sums' read-outs cost a function change up to ~0.2 s: behind another dock's tab they
     are not worked out, and raising the tab brings them up to date."""
-    window = make_window(expression="x^2", restore=False)
-    s = window.session
-    s.set_integral_bounds(0.0, 1.0)
-    s.set_riemann_n(4)
-    s.set_riemann_rule("left")
-    open_sums(window, qtbot)
+    window = left_sums_of_x_squared(make_window, qtbot)
     assert number(readout(window, "sum")) == pytest.approx(7 / 32)
     # the point's dock dragged onto the integral panel's tabs, and raised
     window.tabifyDockWidget(window.docks["integral"], window.docks["point"])

@@ -15,6 +15,7 @@ from ..race_model import RaceModel
 from ..theme import COLORS
 from .curve_view import Curve, CurvePoint
 from .landscape_view import LandscapeView, arrows
+from .race_plots import run_brush
 
 MAX_MARKERS = 60  # step markers per run: every step while few, evenly spaced beyond
 ARROW_MIN = 0.09  # the selected run's next step is drawn at least this long (view fraction)
@@ -97,9 +98,8 @@ class RaceOverlay(QtCore.QObject):
             item.setZValue(37 + z)
             item.setAcceptHoverEvents(False)
             plot.addItem(item, ignoreBounds=True)
-        self._brushes: dict[str, QtGui.QBrush] = {}
-        self._edge_pens = {False: pg.mkPen("#000000", width=1.5), True: pg.mkPen("#ffffff", width=2.5),
-                           None: pg.mkPen("#000000", width=1)}  # None: the ends' rims
+        self._edge_pens = {False: pg.mkPen("#000000", width=1.5), True: pg.mkPen("#ffffff", width=2.5)}
+        self._end_pen = pg.mkPen("#000000", width=1)  # the rim of a run's end mark
         self.start = CurvePoint("#ffffff", "#dddddd", symbol="star", size=19,
                                 tooltip="The race's start: drag it, or click the landscape")
         self.start.setPen(pg.mkPen("#000000", width=1.5))
@@ -192,12 +192,12 @@ class RaceOverlay(QtCore.QObject):
             outlines += [thinned(pts, self._pixel()), nan]
             every = max(1, math.ceil(len(pts) / MAX_MARKERS))
             marks.append(pts[::every])
-            mark_brushes += [self._brush(spec.color_hex, 200)] * len(marks[-1])
+            mark_brushes += [run_brush(spec.color_hex, 200)] * len(marks[-1])
             end = {"diverged": ("x", COLORS["error"]), "converged": ("o", spec.color_hex)}.get(
                 t.status)
             if end is not None and len(pts):
                 ends.append({"pos": (float(pts[-1, 0]), float(pts[-1, 1])), "symbol": end[0],
-                             "brush": self._brush(end[1]), "pen": self._edge_pens[None],
+                             "brush": run_brush(end[1]), "pen": self._end_pen,
                              "size": 12 if end[0] == "x" else 8})
         outline = np.concatenate(outlines) if outlines else np.empty((0, 2))
         self.shadow.setData(outline[:, 0], outline[:, 1])
@@ -229,7 +229,7 @@ class RaceOverlay(QtCore.QObject):
                 selected = i == m.selected
                 xs.append(float(t.points[k, 0]))
                 ys.append(float(t.points[k, 1]))
-                brushes.append(self._brush(m.runs[i].color_hex))
+                brushes.append(run_brush(m.runs[i].color_hex))
                 pens.append(self._edge_pens[selected])
                 sizes.append(14 if selected else 11)
         # arrays, brushes and pens reused: the scatter's symbol atlas keys on them
@@ -273,13 +273,6 @@ class RaceOverlay(QtCore.QObject):
                                    0.0 if tip[1] > (y0 + y1) / 2 else 1.0))
         self.step_label.setPos(*tip)
         self.step_label.show()
-
-    def _brush(self, hex_: str, alpha: int = 255) -> QtGui.QBrush:
-        key = f"{hex_}/{alpha}"
-        brush = self._brushes.get(key)
-        if brush is None:
-            brush = self._brushes[key] = pg.mkBrush(_qcolor(hex_, alpha))
-        return brush
 
     def _pixel(self) -> float:
         """Half a pixel in data units: steps closer than that draw on one another."""

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import Session
 from ..bindings import Throttle
@@ -34,10 +34,13 @@ def run_pen(color: str, width: float = LINE_WIDTH, style=QtCore.Qt.PenStyle.Soli
     return p
 
 
-@functools.lru_cache(maxsize=64)
-def _brush(color: str):
-    """One brush per colour: the scatter's symbol atlas looks each up per point and redraw."""
-    return pg.mkBrush(color)
+@functools.lru_cache(maxsize=128)
+def run_brush(color: str, alpha: int = 255) -> QtGui.QBrush:
+    """One brush per run colour and alpha, shared by the race's views: a scatter's symbol
+    atlas looks each brush up per point and per redraw."""
+    qcolor = QtGui.QColor(color)
+    qcolor.setAlpha(alpha)
+    return pg.mkBrush(qcolor)
 
 
 def log_shift(arrays) -> tuple[float | None, float]:
@@ -173,7 +176,7 @@ class _RunLayer:
                 curve.setData([], [])
                 curve.hide()
         self.ys = list(ys_list)
-        self.brushes = [_brush(runs[i].color_hex) if ys is not None else None
+        self.brushes = [run_brush(runs[i].color_hex) if ys is not None else None
                         for i, ys in enumerate(ys_list)]
         self.end = [last_finite(ys) if ys is not None else -1 for ys in ys_list]
         self.marks = {}
