@@ -2,38 +2,126 @@
 
 Each request has a channel (``"parse"``, ``"typeset"``, ...). A newer request on a channel makes
 older ones stale: a stale job that has not started is skipped, and a stale result is dropped.
-Results come back on the GUI thread through a queued signal.
+Results come back on the GUI thread one at a time, each after the window has painted the last
+(:class:`_Deliveries`).
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 
+import shiboken6
 from PySide6 import QtCore
 
 _collector = None
+_deliveries = None
+
+
+class GuiCollector(QtCore.QObject):
+    """Python's cycle collector, run by a timer of the GUI thread, generation by generation as
+    the thresholds say (what pyqtgraph's GarbageCollector does), with one difference: the full
+    collections scan only what came after the start.
+
+    A full collection walks every tracked object: with SymPy, SciPy, numba and the views
+    loaded that is ~270,000 objects and ~200 ms on the GUI thread, a stall a user feels in the
+    middle of a drag. So the first check, half a second into the event loop (the start), makes
+    a full collection and moves what survived (modules, classes, the window's items: what
+    lives as long as the app) to the permanent generation with ``gc.freeze()``; later full
+    collections see only the objects made since (~1 ms after a function change, against
+    ~220 ms; tests/benchmarks/bench_stalls.py). Reference counting still frees frozen
+    objects; only a cycle among them would never be freed."""
+
+    def __init__(self, interval_ms: int = 500):
+        super().__init__()
+        import gc
+
+        self._gc = gc
+        self.thresholds = gc.get_threshold()
+        self.frozen = False
+        gc.disable()
+        self.timer = QtCore.QTimer(self, interval=interval_ms)
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    def check(self) -> None:
+        gc = self._gc
+        if not self.frozen:
+            gc.collect(2)
+            gc.freeze()
+            self.frozen = True
+            return
+        (l0, l1, l2), (t0, t1, t2) = gc.get_count(), self.thresholds
+        if l0 <= t0:
+            return
+        if l1 <= t1:
+            gc.collect(0)
+        elif l2 <= t2:
+            gc.collect(1)
+        else:
+            gc.collect(2)
 
 
 def collect_garbage_in_gui_thread() -> None:
     """Python's cycle collector runs in whichever thread happens to allocate: a worker busy in
     SymPy or numba would then free the cycles of Qt wrappers (plot items, pens) outside the
     GUI thread, while it may be painting them, which Qt does not survive. Automatic collection
-    is turned off and pyqtgraph's GarbageCollector collects on a timer of the GUI thread
-    instead, generation by generation as the thresholds say. Called from the GUI thread;
-    once per process."""
+    is turned off and a :class:`GuiCollector` collects on a timer of the GUI thread instead.
+    Called from the GUI thread; once per process."""
     global _collector
     if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _collector = GarbageCollector(interval=0.5)
+        _collector = GuiCollector()
 
 
-class _Relay(QtCore.QObject):
-    done = QtCore.Signal(object)
+class _Deliveries(QtCore.QObject):
+    """Results reach the GUI thread one at a time, each after the window has painted the last.
+
+    A queued signal per result let Qt deliver every result waiting, and every one posted
+    meanwhile, back to back: with the race, the landscape's sampler and the analysis finishing
+    together, the deliveries and the repaints they asked for held the GUI thread for up to
+    ~1.5 s, and input and timers (the animation, the cursor) waited all that while. Here the
+    workers append to a queue and wake a timer on the GUI thread, which calls one result's
+    callback (stale results, which call nothing, are dropped on the way). The next waits
+    ``PAINT_FIRST_MS``: Qt paints a window 5 ms after it was asked to
+    (``QT_QPA_UPDATE_IDLE_TIME``), so the repaint the last result asked for, the input that
+    came meanwhile and the other timers go first. Order is kept: first finished, first
+    delivered."""
+
+    PAINT_FIRST_MS = 8
+    wake = QtCore.Signal()
+
+    def __init__(self):
+        super().__init__()
+        self._queue: collections.deque = collections.deque()  # (worker, message), any thread
+        self._timer = QtCore.QTimer(self, singleShot=True)
+        self._timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._deliver_next)
+        self._clock = QtCore.QElapsedTimer()  # since the last callback ended
+        self.wake.connect(self._arm, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    def put(self, worker: Worker, message: tuple) -> None:
+        """From a worker's thread: queue ``message`` for ``worker`` on the GUI thread."""
+        self._queue.append((worker, message))
+        self.wake.emit()
+
+    def _arm(self) -> None:
+        if self._queue and not self._timer.isActive():
+            since = self._clock.elapsed() if self._clock.isValid() else self.PAINT_FIRST_MS
+            self._timer.start(max(0, self.PAINT_FIRST_MS - since))
+
+    def _deliver_next(self) -> None:
+        try:
+            while self._queue:
+                worker, message = self._queue.popleft()
+                if shiboken6.isValid(worker) and worker._deliver(message):
+                    self._clock.start()
+                    break  # one callback at a time
+        finally:  # the rest (also after a callback that raised) when the window has painted
+            self._arm()
 
 
 class Worker(QtCore.QObject):
@@ -44,14 +132,18 @@ class Worker(QtCore.QObject):
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         # Every Python call Qt makes into the GUI thread (each paint() override) must take the
-        # GIL from a busy worker; at the default 5 ms switch interval a repaint then waits
-        # ~100 ms behind SymPy or mathtext. 1 ms keeps the GUI at display rate.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        # GIL from a busy worker, waiting up to the switch interval each time: with one worker
+        # busy in Python, the landscape's repaint (15 ms alone) took 114 ms at the default
+        # 5 ms, 55 ms at 1 ms and 28 ms at 0.1 ms. The interval costs nothing while the GUI
+        # thread waits for events (no one asks for the GIL then).
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.0001))
         collect_garbage_in_gui_thread()
         self._pool = QtCore.QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # SymPy and mathtext are not thread-safe among themselves
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
+        global _deliveries
+        if _deliveries is None:
+            _deliveries = _Deliveries()
+        self._deliveries = _deliveries
         self._counter = itertools.count(1)
         self._latest: dict[str, int] = {}
         self._callbacks: dict[int, tuple[str, Callable, Callable | None]] = {}
@@ -74,20 +166,20 @@ class Worker(QtCore.QObject):
             with self._lock:
                 stale = self._latest.get(channel) != ticket
             if stale:
-                self._relay.done.emit((ticket, False, None))
+                self._deliveries.put(self, (ticket, False, None))
                 return
             try:
                 value = job()
-                self._relay.done.emit((ticket, True, value))
+                self._deliveries.put(self, (ticket, True, value))
             except BaseException as exc:  # delivered to on_error on the GUI thread
                 exc.__traceback_text__ = traceback.format_exc()
-                self._relay.done.emit((ticket, None, exc))
+                self._deliveries.put(self, (ticket, None, exc))
 
         self._pool.start(run)
         return ticket
 
-    @QtCore.Slot(object)
-    def _deliver(self, message) -> None:
+    def _deliver(self, message) -> bool:
+        """On the GUI thread: True if a callback ran (a stale result calls nothing)."""
         ticket, ok, value = message
         channel, on_result, on_error = self._callbacks.pop(ticket)
         self._pending -= 1
@@ -96,13 +188,14 @@ class Worker(QtCore.QObject):
         with self._lock:
             latest = self._latest.get(channel) == ticket
         if not latest or ok is False:
-            return
+            return False
         if ok:
             on_result(value)
         elif on_error is not None:
             on_error(value)
         else:
             raise value
+        return True
 
     def is_busy(self) -> bool:
         return self._pending > 0

@@ -41,6 +41,7 @@ QUICK = {
     "optimizers": ["--runs", "6"],
     "race_drag": ["--frames", "12"],
     "regression_drag": ["--frames", "20"],
+    "stalls": ["--rounds", "3"],
     "startup": ["--runs", "2"],
     "taylor_order": ["--presets", "3"],
 }
