@@ -134,3 +134,50 @@ def test_a_landscape_undefined_everywhere_in_view_says_so(make_window, qtbot, ui
     assert x0 < pos.x() < x1 and y0 < pos.y() < y1  # in the middle of what is shown
     assert window.landscape_view.image.image is None or not np.isfinite(
         window.landscape_model.grid.z).any()
+
+
+def test_a_pan_moves_the_drawn_grid_and_samples_again_when_the_hand_pauses(make_window, qtbot,
+                                                                            ui, monkeypatch):
+    """A pan frame samples nothing on the GUI thread while the grid drawn still covers the
+    view: the grid moves with it, and the full grid over the new range (checked against f)
+    comes from the sampler when the hand pauses. A jump out of the drawn grid is drawn at once."""
+    import threading
+
+    from explorer.ui import landscape_model
+
+    window = make_window(expression=HIMMELBLAU, restore=False)
+    qtbot.waitUntil(lambda: window.landscape_model.f2 is not None, timeout=20000)
+    ui.wait_idle(window)
+    qtbot.wait(50)  # the view publishes the range it shows (its aspect) after its first layout
+    ui.wait_idle(window)
+    on_gui = []
+    original = landscape_model.sample
+    gui = threading.get_ident()
+
+    def counted(*args):
+        if threading.get_ident() == gui:
+            on_gui.append(args[1])
+        return original(*args)
+
+    monkeypatch.setattr(landscape_model, "sample", counted)
+    view, model, s = window.landscape_view, window.landscape_model, window.session
+    before = s.xy_range
+    # from an empty corner (not the point), a short pan
+    (x0, x1), (y0, y1) = before
+    start = to_widget(view, x0 + 0.15 * (x1 - x0), y1 - 0.15 * (y1 - y0))
+    ui.drag(view.viewport(), start, start + QtCore.QPointF(60, 40), steps=8)
+    assert s.xy_range != before  # the view moved and said so
+    assert on_gui == []
+    assert model.is_busy()  # the refinement is on its way
+    ui.wait_idle(window)
+    assert on_gui == []
+    grid = model.grid
+    assert grid.z.shape == (landscape_model.GRID, landscape_model.GRID)
+    (gx0, gx1), (gy0, gy1) = s.xy_range
+    assert (grid.xs[0], grid.xs[-1], grid.ys[0], grid.ys[-1]) == pytest.approx((gx0, gx1, gy0, gy1))
+    f = s.f
+    for i, j in ((0, 0), (137, 251), (399, 399)):
+        assert grid.z[i, j] == pytest.approx(float(f(grid.xs[j], grid.ys[i])), rel=1e-12)
+    # out of what is drawn: the coarse grid at once, on the GUI thread
+    s.set_xy_range((20, 30), (20, 30))
+    assert on_gui == [((20, 30), (20, 30))]

@@ -125,6 +125,26 @@ def test_a_click_on_the_landscape_moves_the_start(make_window, qtbot, ui):
     assert_paths_equal_core(window)
 
 
+def test_a_new_race_draws_its_iterates_once(make_window, qtbot, ui):
+    """A race's result asks the overlay for its paths (changed) and then for the cursor
+    (cursor_changed): the cursor's parts are drawn once, and are the new race's."""
+    window = open_race(make_window, qtbot, ui)
+    overlay = window.race_overlay
+    drawn = []
+    original = overlay.iterates.setData
+    overlay.iterates.setData = lambda *a, **k: (drawn.append(k.get("x")), original(*a, **k))
+    window.session.set_race_start((-1.0, 2.0))
+    qtbot.waitUntil(window.race_model.is_current, timeout=20000)
+    ui.wait_idle(window)
+    assert len(drawn) == 1
+    assert_paths_equal_core(window)
+    runs = core_race(window)
+    assert overlay.iterate_positions()[0] == pytest.approx(tuple(runs[0].points[-1]))
+    window.race_model.set_cursor(2)  # another step: drawn again
+    assert len(drawn) == 2
+    assert overlay.iterate_positions()[0] == pytest.approx(tuple(runs[0].points[2]))
+
+
 def test_playback_moves_the_markers(make_window, qtbot, ui):
     window = open_race(make_window, qtbot, ui)
     m = window.race_model

@@ -72,6 +72,7 @@ class RaceOverlay(QtCore.QObject):
         plot = view.getPlotItem()
         self.plot = plot
         self.runs: list[_RunItems] = []
+        self._drawn = None  # what draw_cursor last drew: a new race asks for it twice
         self.shadow = Curve(pen=pg.mkPen("#2b2b2b", width=3.6), name="path shadow")
         self.shadow.setZValue(30)
         # step markers of every run: every step while few, evenly spaced beyond
@@ -168,6 +169,7 @@ class RaceOverlay(QtCore.QObject):
         return self.runs
 
     def redraw(self) -> None:
+        self._drawn = None  # the items are shown again below: the cursor's parts are redrawn
         m = self.model
         shown = m.active and bool(m.trajectories)
         runs = self._items(len(m.trajectories)) if shown else self.runs
@@ -214,8 +216,17 @@ class RaceOverlay(QtCore.QObject):
         step: cheap, so playback redraws only this."""
         m = self.model
         shown = m.active and bool(m.trajectories)
-        xs, ys, brushes, pens, sizes = [], [], [], [], []
         pixel = self._pixel()
+        # the trajectories themselves are kept (not their ids, which a new race may reuse)
+        drawn = (shown, list(m.trajectories), m.cursor, m.selected, pixel,
+                 tuple(map(tuple, self.plot.vb.viewRange())))
+        if self._drawn is not None and self._drawn[0] == drawn[0] and \
+                len(self._drawn[1]) == len(drawn[1]) and \
+                all(a is b for a, b in zip(self._drawn[1], drawn[1], strict=True)) and \
+                self._drawn[2:] == drawn[2:]:
+            return
+        self._drawn = drawn
+        xs, ys, brushes, pens, sizes = [], [], [], [], []
         for i, items in enumerate(self.runs):
             t = m.trajectories[i] if shown and i < len(m.trajectories) else None
             if t is None:
