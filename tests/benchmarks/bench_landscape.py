@@ -44,13 +44,14 @@ def make_window(app):
     return window
 
 
-def bench_point(app, frames: int) -> list[float]:
-    window = make_window(app)
+def drag_frames(app, window, x, y, frames: int, offset) -> list[float]:
+    """Press on the landscape at (x, y) (data), move through ``offset(i)`` (pixels from there)
+    for i < ``frames`` and release: the time of each frame, mouse move -> painted."""
     view = window.landscape_view
     viewport = view.viewport()
     counter = PaintCounter()
     viewport.installEventFilter(counter)
-    start = QtCore.QPointF(view.mapFromScene(view.scene_pos(*window.session.point)))
+    start = QtCore.QPointF(view.mapFromScene(view.scene_pos(x, y)))
     left = QtCore.Qt.MouseButton.LeftButton
     mouse(viewport, "move", start, QtCore.Qt.MouseButton.NoButton)
     mouse(viewport, "press", start, left)
@@ -58,9 +59,10 @@ def bench_point(app, frames: int) -> list[float]:
     mouse(viewport, "move", start, left)
     app.processEvents()
     times = []
+    target = start
     for i in range(frames):
-        angle = 2 * np.pi * (i + 1) / frames  # every frame moves (i = 0 is not the start)
-        target = QtCore.QPointF(start.x() + 120 * np.cos(angle) - 120, start.y() + 120 * np.sin(angle))
+        dx, dy = offset(i)
+        target = QtCore.QPointF(start.x() + dx, start.y() + dy)
         before = counter.count
         t0 = time.perf_counter()
         mouse(viewport, "move", target, left)
@@ -68,6 +70,17 @@ def bench_point(app, frames: int) -> list[float]:
         painted(app, counter, before)
         times.append((time.perf_counter() - t0) * 1e3)
     mouse(viewport, "release", target, QtCore.Qt.MouseButton.NoButton)
+    return times
+
+
+def bench_point(app, frames: int) -> list[float]:
+    window = make_window(app)
+
+    def circle(i):  # every frame moves (i = 0 is not the start)
+        angle = 2 * np.pi * (i + 1) / frames
+        return 120 * np.cos(angle) - 120, 120 * np.sin(angle)
+
+    times = drag_frames(app, window, *window.session.point, frames, circle)
     window.close()
     return times[10:]
 
@@ -100,30 +113,15 @@ def bench_pan(app, frames: int, sample_every_frame: bool = False) -> list[float]
         LandscapeModel._moved_within = lambda self: False
     try:
         window = make_window(app)
-        view = window.landscape_view
-        viewport = view.viewport()
-        counter = PaintCounter()
-        viewport.installEventFilter(counter)
         (x0, x1), (y0, y1) = window.session.xy_range
-        start = QtCore.QPointF(view.mapFromScene(view.scene_pos(x0 + 0.1 * (x1 - x0),
-                                                                y1 - 0.1 * (y1 - y0))))
-        left = QtCore.Qt.MouseButton.LeftButton
-        mouse(viewport, "move", start, QtCore.Qt.MouseButton.NoButton)
-        mouse(viewport, "press", start, left)
-        start = QtCore.QPointF(start.x() + 20, start.y())  # past Qt's drag distance
-        mouse(viewport, "move", start, left)
-        app.processEvents()
-        times = []
-        for i in range(frames):
-            offset = 40 * np.sin(2 * np.pi * (i + 1) / 40)  # 40 px either way and back
-            target = QtCore.QPointF(start.x() + offset, start.y() + offset / 2)
-            before = counter.count
-            t0 = time.perf_counter()
-            mouse(viewport, "move", target, left)
-            app.processEvents()
-            painted(app, counter, before)
-            times.append((time.perf_counter() - t0) * 1e3)
-        mouse(viewport, "release", target, QtCore.Qt.MouseButton.NoButton)
+
+        def back_and_forth(i):  # 40 px either way and back
+            offset = 40 * np.sin(2 * np.pi * (i + 1) / 40)
+            return offset, offset / 2
+
+        # from an empty corner, not the point
+        times = drag_frames(app, window, x0 + 0.1 * (x1 - x0), y1 - 0.1 * (y1 - y0), frames,
+                            back_and_forth)
         wait(app, lambda: not window.is_busy())
         window.close()
     finally:
