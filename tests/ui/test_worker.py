@@ -1,5 +1,5 @@
-"""The worker: latest request wins, one result per turn of the event loop, and Python's cycle
-collector never runs in a worker.
+"""The worker: latest request wins, results are delivered one at a time with a paint between,
+and Python's cycle collector never runs in a worker.
 
 A cycle of Qt wrappers freed by a collection that a worker's allocations set off would delete
 Qt objects outside the GUI thread while it may be painting them.
@@ -59,7 +59,7 @@ def test_only_the_latest_request_of_a_channel_is_delivered(qtbot):
     assert got == ["second", "other"]
 
 
-def test_results_that_arrive_together_are_delivered_one_per_turn(qtbot):
+def test_results_that_arrive_together_are_delivered_with_a_paint_between(qtbot):
     """Qt paints between two results: with every result of a burst delivered in one pass, the
     repaints and input waited behind all of them (up to ~1.5 s in the soak)."""
 

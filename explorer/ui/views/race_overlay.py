@@ -217,15 +217,13 @@ class RaceOverlay(QtCore.QObject):
         m = self.model
         shown = m.active and bool(m.trajectories)
         pixel = self._pixel()
+        state = (shown, m.cursor, m.selected, pixel, tuple(map(tuple, self.plot.vb.viewRange())))
         # the trajectories themselves are kept (not their ids, which a new race may reuse)
-        drawn = (shown, list(m.trajectories), m.cursor, m.selected, pixel,
-                 tuple(map(tuple, self.plot.vb.viewRange())))
-        if self._drawn is not None and self._drawn[0] == drawn[0] and \
-                len(self._drawn[1]) == len(drawn[1]) and \
-                all(a is b for a, b in zip(self._drawn[1], drawn[1], strict=True)) and \
-                self._drawn[2:] == drawn[2:]:
+        runs = list(m.trajectories)
+        if self._drawn is not None and self._drawn[0] == state and len(self._drawn[1]) == \
+                len(runs) and all(a is b for a, b in zip(self._drawn[1], runs, strict=True)):
             return
-        self._drawn = drawn
+        self._drawn = (state, runs)
         xs, ys, brushes, pens, sizes = [], [], [], [], []
         for i, items in enumerate(self.runs):
             t = m.trajectories[i] if shown and i < len(m.trajectories) else None
