@@ -7,6 +7,13 @@ cannot be killed, but it can be interrupted: past the deadline a watchdog raises
 keeps raising every 20 ms until the block is left, in case one was swallowed (a broad
 ``except``, or a garbage-collection callback, where Python reports it as unraisable and moves
 on). Nothing is paid while the work stays within its limit.
+
+The limit counts the guarded thread's own CPU time where the system can read another thread's
+clock (Linux, most Unixes), not the wall clock: on a loaded machine (the app's other workers
+busy in Python, another program on every core) a parse that needs 0.2 s of work may take 1 s
+of wall time waiting for the GIL or a core, and a wall-clock limit refused ordinary functions
+as "too long to simplify". A block that waits instead of working (sleeping, blocked) is still
+ended after ``WALL_FACTOR`` times its limit of wall time.
 """
 
 from __future__ import annotations
@@ -15,11 +22,25 @@ import contextlib
 import ctypes
 import gc
 import threading
+import time
 from collections.abc import Iterator
 
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 _set_async_exc.restype = ctypes.c_int
+
+
+WALL_FACTOR = 4.0  # a block is ended after this many times its limit of wall time, whatever
+
+
+def _thread_clock(thread_id: int):
+    """The CPU-time clock of thread ``thread_id``, or None where it cannot be read."""
+    try:
+        clock = time.pthread_getcpuclockid(thread_id)
+        time.clock_gettime(clock)
+        return clock
+    except (AttributeError, OSError):
+        return None
 
 
 class TimeLimitExceeded(BaseException):
@@ -32,15 +53,34 @@ class TimeLimitExceeded(BaseException):
 
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`TimeLimitExceeded` inside the block once ``seconds`` have passed."""
+    """Raise :class:`TimeLimitExceeded` inside the block once it has worked ``seconds`` (its
+    thread's CPU time; wall time where that clock cannot be read), or waited ``WALL_FACTOR``
+    times as long."""
     thread_id = threading.get_ident()
     left = threading.Event()
     lock = threading.Lock()
     state = {"active": True, "posted": False}
+    clock = _thread_clock(thread_id)
+    started = time.monotonic()
+    worked_at_start = time.clock_gettime(clock) if clock is not None else 0.0
+
+    def worked() -> float:
+        if clock is None:
+            return time.monotonic() - started
+        return time.clock_gettime(clock) - worked_at_start
 
     def watchdog() -> None:
-        if left.wait(seconds):
-            return
+        give_up = started + (seconds * WALL_FACTOR if clock is not None else seconds)
+        while True:
+            # it cannot have worked more than the wall time since: wait at least what is left
+            try:
+                wait = min(seconds - worked(), give_up - time.monotonic())
+            except OSError:  # the thread is gone: its block is over
+                return
+            if wait <= 0:
+                break
+            if left.wait(max(wait, 0.002)):
+                return
         while True:
             with lock:
                 if not state["active"]:

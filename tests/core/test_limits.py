@@ -88,3 +88,50 @@ def test_the_watchdog_stops_when_the_block_ends_as_it_posts_again():
     while time.perf_counter() < deadline:  # a watchdog left posting would raise in here
         pass
     assert sum(1 for t in threading.enumerate() if t.name == "time-limit") == 0
+
+
+def _spin(n):
+    x = 0
+    for i in range(n):
+        x += i % 7
+    return x
+
+
+def test_the_limit_counts_the_work_not_the_wait_for_a_busy_machine():
+    """With another thread running Python, the guarded work gets half the interpreter: it takes
+    about twice its time on the wall clock, and a wall-clock limit refused it (on a loaded
+    machine, an ordinary function was "too long to simplify"). Its own CPU time is counted."""
+    n = 200_000
+    start = time.thread_time()
+    _spin(n)
+    alone = time.thread_time() - start
+    rounds = max(1, int(0.15 / max(alone, 1e-4)))  # ~0.15 s of work
+    busy = {"on": True}
+
+    def other():
+        while busy["on"]:
+            _spin(1000)
+
+    thread = threading.Thread(target=other, daemon=True)
+    thread.start()
+    try:
+        wall = time.perf_counter()
+        with time_limit(0.15 * 1.6):  # room for the work, not for twice its time
+            for _ in range(rounds):
+                _spin(n)
+        wall = time.perf_counter() - wall
+    finally:
+        busy["on"] = False
+        thread.join()
+    assert wall > 0.15 * 1.6  # the wall clock would have ended it
+
+
+def test_a_block_that_waits_is_ended_after_its_wall_allowance():
+    from explorer.core.limits import WALL_FACTOR
+
+    start = time.perf_counter()
+    with pytest.raises(TimeLimitExceeded):
+        with time_limit(0.1):
+            while True:  # works nothing: only the wall allowance ends it
+                time.sleep(0.01)
+    assert 0.1 * WALL_FACTOR * 0.9 < time.perf_counter() - start < 0.1 * WALL_FACTOR + 0.5
