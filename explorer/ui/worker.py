@@ -29,12 +29,15 @@ class GuiCollector(QtCore.QObject):
 
     A full collection walks every tracked object: with SymPy, SciPy, numba and the views
     loaded that is ~270,000 objects and ~200 ms on the GUI thread, a stall a user feels in the
-    middle of a drag. So the first check, half a second into the event loop (the start), makes
-    a full collection and moves what survived (modules, classes, the window's items: what
-    lives as long as the app) to the permanent generation with ``gc.freeze()``; later full
+    middle of a drag. So once the start is over (the first check ``FREEZE_AFTER_MS`` after
+    this collector was made, so that the start does not also wait for it), a full
+    collection moves what survived (modules, classes, the window's items: what lives as long
+    as the app) to the permanent generation with ``gc.freeze()``; later full
     collections see only the objects made since (~1 ms after a function change, against
     ~220 ms; tests/benchmarks/bench_stalls.py). Reference counting still frees frozen
     objects; only a cycle among them would never be freed."""
+
+    FREEZE_AFTER_MS = 5000
 
     def __init__(self, interval_ms: int = 500):
         super().__init__()
@@ -43,6 +46,8 @@ class GuiCollector(QtCore.QObject):
         self._gc = gc
         self.thresholds = gc.get_threshold()
         self.frozen = False
+        self._age = QtCore.QElapsedTimer()
+        self._age.start()
         gc.disable()
         self.timer = QtCore.QTimer(self, interval=interval_ms)
         self.timer.timeout.connect(self.check)
@@ -50,7 +55,7 @@ class GuiCollector(QtCore.QObject):
 
     def check(self) -> None:
         gc = self._gc
-        if not self.frozen:
+        if not self.frozen and self._age.elapsed() >= self.FREEZE_AFTER_MS:
             gc.collect(2)
             gc.freeze()
             self.frozen = True
