@@ -129,6 +129,14 @@ class _Deliveries(QtCore.QObject):
             self._arm()
 
 
+def _deliveries_in_gui_thread() -> _Deliveries:
+    """The one queue every worker delivers through (made on the GUI thread, once)."""
+    global _deliveries
+    if _deliveries is None:
+        _deliveries = _Deliveries()
+    return _deliveries
+
+
 class Worker(QtCore.QObject):
     """Runs callables in a private single-thread pool; delivers only the latest per channel."""
 
@@ -145,10 +153,7 @@ class Worker(QtCore.QObject):
         collect_garbage_in_gui_thread()
         self._pool = QtCore.QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # SymPy and mathtext are not thread-safe among themselves
-        global _deliveries
-        if _deliveries is None:
-            _deliveries = _Deliveries()
-        self._deliveries = _deliveries
+        self._deliveries = _deliveries_in_gui_thread()
         self._counter = itertools.count(1)
         self._latest: dict[str, int] = {}
         self._callbacks: dict[int, tuple[str, Callable, Callable | None]] = {}
