@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.session import Session
 from ..bindings import signals_blocked
-from ..theme import COLORS, LEFT_AXIS_WIDTH, pen, with_alpha
+from ..theme import COLORS, LEFT_AXIS_WIDTH, cache_axes, pen, with_alpha
 
 SAMPLES = 2000
 
@@ -76,6 +76,23 @@ def robust_y_range(ys: np.ndarray) -> tuple[float, float]:
     if hi - lo < 1e-9:
         lo, hi = lo - 1.0, hi + 1.0
     pad = 0.08 * (hi - lo)
+    return (float(lo - pad), float(hi + pad))
+
+
+def steady_range(current: tuple[float, float] | None, wanted: tuple[float, float],
+                 fill: float = 0.5, margin: float = 0.1) -> tuple[float, float]:
+    """The range to show for data wanting ``wanted``: ``current`` while it still holds it and
+    the data fill at least ``fill`` of it; otherwise ``wanted`` with ``margin`` more each side.
+
+    A side plot that follows a drag re-ranged on every frame jitters, and each new range
+    re-renders its axes and grid (3-9 ms a frame); with this slack it re-ranges only when
+    the data leave the view or shrink to a sliver of it."""
+    lo, hi = wanted
+    if current is not None:
+        c_lo, c_hi = current
+        if c_lo <= lo and hi <= c_hi and (hi - lo) >= fill * (c_hi - c_lo):
+            return (float(c_lo), float(c_hi))
+    pad = margin * (hi - lo)
     return (float(lo - pad), float(hi + pad))
 
 
@@ -158,6 +175,7 @@ class CurveView(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
+        cache_axes(plot)
         plot.setLabel("bottom", "x")
         plot.setLabel("left", "y")
         for side in ("left", "bottom"):

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 
 from ...core.session import Session
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS, pen, with_alpha
+from ..theme import COLORS, cache_axes, pen, with_alpha
 
 HS = np.logspace(0, -16, 161)
 EPS = np.finfo(float).eps
@@ -24,6 +24,7 @@ class ErrorView(RefreshWhenShown, pg.PlotWidget):
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
+        cache_axes(plot)
         plot.setLogMode(x=True, y=True)
         plot.getViewBox().invertX(True)  # h shrinks to the right, as on the slider
         plot.setLabel("bottom", "h")

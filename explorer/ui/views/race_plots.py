@@ -102,9 +102,6 @@ def _plot(left: str, bottom: str | None) -> pg.PlotWidget:
     plot.setLogMode(x=False, y=True)
     # plots stacked on a linked x axis need equal left axes (see theme.LEFT_AXIS_WIDTH)
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-    # the axes paint the grid across the plot: as pixels, the moving cursor does not replay it
-    for side in ("left", "bottom"):
-        plot.getAxis(side).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
     widget.setMinimumHeight(120)
     return widget
 
