@@ -181,3 +181,48 @@ def test_a_pan_moves_the_drawn_grid_and_samples_again_when_the_hand_pauses(make_
     # out of what is drawn: the coarse grid at once, on the GUI thread
     s.set_xy_range((20, 30), (20, 30))
     assert on_gui == [((20, 30), (20, 30))]
+
+
+def test_the_cross_section_keeps_its_range_while_the_point_is_dragged(make_window, qtbot, ui):
+    """Dragged a little at a time, the point's cross-section keeps its y range while the curve
+    fills at least half of it (a new range each frame jitters and re-renders the axes); it
+    re-ranges when the curve leaves the view, and always shows f(p + t u)'s bulk."""
+    from explorer.ui.views.curve_view import robust_y_range
+
+    window = make_window(expression="sin(x)", restore=False)
+    open_landscape(window, qtbot, "Himmelblau")
+    s, view, section = window.session, window.landscape_view, window.cross_section_view
+    s.set_direction(0.0)
+    s.set_point((1.0, -1.0))
+    ui.wait_idle(window)
+    qtbot.wait(120)
+    vb = section.getPlotItem().vb
+    ranges = []
+    vb.sigYRangeChanged.connect(lambda _vb, r: ranges.append(tuple(r)))
+    viewport = view.viewport()
+    start = to_widget(view, 1.0, -1.0)
+    ui.send_mouse(viewport, "move", start, buttons=QtCore.Qt.MouseButton.NoButton)
+    ui.send_mouse(viewport, "press", start)
+    curves, f = [], window.landscape_model.f2
+    for i in range(1, 13):  # 0.03 a step along y, slower than the plot's 20 updates a second
+        ui.send_mouse(viewport, "move", to_widget(view, 1.0, -1.0 + 0.03 * i))
+        qtbot.wait(70)
+        ts, values = section.curve.getData()
+        curves.append(values.copy())
+        px, py = s.point
+        np.testing.assert_allclose(values, f(px + ts, np.full_like(ts, py)), rtol=1e-12)
+        lo, hi = vb.viewRange()[1]
+        want_lo, want_hi = robust_y_range(values)
+        assert lo <= want_lo and want_hi <= hi  # the bulk is in view
+        assert want_hi - want_lo >= 0.5 * (hi - lo)  # and fills at least half of it
+    ui.send_mouse(viewport, "release", to_widget(view, 1.0, -1.0 + 0.36))
+    moved = sum(not np.array_equal(a, b) for a, b in zip(curves, curves[1:], strict=False))
+    assert moved >= 8  # the plot followed the drag
+    assert len(ranges) <= 2, ranges  # without re-ranging each frame
+    # a jump that leaves the range re-ranges at once
+    s.set_point((-3.5, 3.5))
+    qtbot.wait(120)
+    ts, values = section.curve.getData()
+    lo, hi = vb.viewRange()[1]
+    want_lo, want_hi = robust_y_range(values)
+    assert lo <= want_lo and want_hi <= hi and want_hi - want_lo >= 0.5 * (hi - lo)

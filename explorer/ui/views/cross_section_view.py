@@ -11,7 +11,7 @@ from ..bindings import Throttle
 from ..landscape_model import LandscapeModel
 from ..readouts import RefreshWhenShown
 from ..theme import COLORS, pen, style_plot
-from .curve_view import Curve, CurvePoint, clip_line, robust_y_range
+from .curve_view import Curve, CurvePoint, clip_line, robust_y_range, steady_range
 
 SAMPLES = 401
 
@@ -41,6 +41,7 @@ class CrossSectionView(RefreshWhenShown, pg.PlotWidget):
         # a side plot: during a drag it follows at most 20 times a second (re-ranging its axes
         # each frame cost the drag more than the landscape itself)
         self._throttled = Throttle(self.refresh, parent=self)
+        self._ranged_for = None  # (f, half width) the y range was chosen for
         session.connect(("point", "direction", "parameters", "xy_range"),
                         lambda s, f: self._throttled())
         session.connect("function", lambda s, f: self.refresh())
@@ -64,8 +65,12 @@ class CrossSectionView(RefreshWhenShown, pg.PlotWidget):
         values, slope = cross_section(f, s.point, s.unit_direction, ts)
         values = np.asarray(values, dtype=float)
         self.curve.setData(ts, values)
-        y_range = robust_y_range(values)
-        self.getPlotItem().vb.setRange(xRange=(-half, half), yRange=y_range, padding=0)
+        vb = self.getPlotItem().vb
+        shown = vb.viewRange()[1] if self._ranged_for == (f, half) else None
+        y_range = steady_range(shown, robust_y_range(values))
+        if shown is None or tuple(shown) != y_range or tuple(vb.viewRange()[0]) != (-half, half):
+            vb.setRange(xRange=(-half, half), yRange=y_range, padding=0)
+        self._ranged_for = (f, half)
         value = float(f(*s.point))
         self.marker.setVisible(bool(np.isfinite(value)))
         self.marker.setPos(0.0, value if np.isfinite(value) else 0.0)
