@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core.session import Session
 from ..bindings import signals_blocked
 from ..theme import COLORS, LEFT_AXIS_WIDTH, cache_axes, pen, with_alpha
+from .grid import Grid
 
 SAMPLES = 2000
 
@@ -183,7 +184,7 @@ class CurveView(pg.PlotWidget):
             plot.getAxis(side).setPen(COLORS["axis"])
             plot.getAxis(side).enableAutoSIPrefix(False)  # "y (x0.001)" confuses readers
         plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        self.grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
+        self.grid = Grid(pen=pg.mkPen(COLORS["grid"], width=1))
         self.grid.setZValue(-10)
         plot.addItem(self.grid, ignoreBounds=True)
         self.axis_x = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(COLORS["zero_axis"], width=1))

@@ -11,6 +11,7 @@ from ...core.session import Session
 from ..expectation_model import ExpectationModel, one_variable_message
 from ..readouts import RefreshWhenShown
 from ..theme import COLORS, pen, style_plot, with_alpha
+from .grid import Grid
 
 Z95 = 1.96  # the band is the estimate +- 1.96 standard errors: a 95% interval
 
@@ -27,7 +28,7 @@ def _log10(values) -> np.ndarray:
 
 
 class _Plot(pg.PlotWidget):
-    """A small plot of the strip: no menu or buttons, axes in the theme's colours, a GridItem
+    """A small plot of the strip: no menu or buttons, axes in the theme's colours, a Grid
     (cheaper than showGrid), a title used as its legend, and a centred message."""
 
     def __init__(self, name: str, title: str, bottom: str, log_x=False, log_y=False):
@@ -43,7 +44,7 @@ class _Plot(pg.PlotWidget):
         plot.setLogMode(x=log_x, y=log_y)
         plot.setTitle(title, size="9pt", color=COLORS["axis_text"])
         plot.getAxis("left").setWidth(48)
-        grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
+        grid = Grid(pen=pg.mkPen(COLORS["grid"], width=1))
         grid.setZValue(-10)
         plot.addItem(grid, ignoreBounds=True)
         self.note = pg.TextItem("", color=COLORS["error"], anchor=(0.5, 0.5))

@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtWidgets
 from ..regression_model import RegressionModel
 from ..theme import COLORS, pen, style_plot
 from .curve_view import Curve
+from .grid import Grid
 
 POINT_SIZE = 9
 HIT_RADIUS = 8.0  # pixels from a point's centre that still grab it
@@ -105,7 +106,7 @@ class RegressionDataView(pg.PlotWidget):
         style_plot(plot, left="y", bottom="x", si_prefix=False)
         # a grid item painted once into a pixmap: the axes' own grid repaints its lines (a
         # QPicture over the whole plot) in every frame of a drag
-        self.grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
+        self.grid = Grid(pen=pg.mkPen(COLORS["grid"], width=1))
         self.grid.setZValue(-10)
         self.grid.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.addItem(self.grid, ignoreBounds=True)

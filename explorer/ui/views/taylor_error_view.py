@@ -12,6 +12,7 @@ from ..readouts import RefreshWhenShown
 from ..taylor_model import TaylorModel
 from ..theme import COLORS, pen, style_plot, with_alpha
 from .curve_view import Curve
+from .grid import Grid
 
 
 class TaylorErrorView(RefreshWhenShown, pg.PlotWidget):
@@ -26,8 +27,8 @@ class TaylorErrorView(RefreshWhenShown, pg.PlotWidget):
         style_plot(plot, left="|f − Tₙ|", bottom="x")
         plot.setLogMode(x=False, y=True)
         plot.setMouseEnabled(x=False, y=True)  # x follows the curve view, through the session
-        # a GridItem, not showGrid: a gridded axis replays ~4 ms of drawing on every paint
-        grid = pg.GridItem(pen=pg.mkPen(COLORS["grid"], width=1), textPen=None)
+        # a Grid, not showGrid: a gridded axis replays ~4 ms of drawing on every paint
+        grid = Grid(pen=pg.mkPen(COLORS["grid"], width=1))
         grid.setZValue(-10)
         plot.addItem(grid, ignoreBounds=True)
         self.band = pg.LinearRegionItem(values=(0, 1), movable=False,
