@@ -2,8 +2,9 @@
 lines, gradient field) and its critical points, shared by the landscape's views.
 
 The grid, contours and field are NumPy and contourpy work of ~20-80 ms, redone when f, its
-parameters, the range or the settings change: a coarse grid at once on the GUI thread, the
-full grid off it; the point's drag reuses them. Critical points
+parameters or the range change: a coarse grid at once on the GUI thread, the full grid off it;
+the point's drag reuses them, and a change of the settings only (levels, log colours, the
+field) re-contours the grid drawn, off the GUI thread. Critical points
 (SymPy's solve within a time limit, a numeric search otherwise) come from the analysis worker.
 """
 
@@ -21,15 +22,20 @@ HIGHLIGHT_GRID = 160  # the contour through the point is re-traced per drag fram
 
 
 def sample(f, xy_range, contour_count, log_colors, field_density, show_field, field_normalized,
-           size):
+           size, grids=None):
     """f over ``xy_range`` on a ``size`` x ``size`` grid: ``(grid, coarse, levels, lines, field,
-    error)`` (any thread: NumPy and contourpy only)."""
+    error)`` (any thread: NumPy and contourpy only). ``grids``, the ``(grid, coarse)`` of the
+    same f, range and size, are re-used instead of sampled again: a change of the settings
+    only (levels, log colours, the field) re-contours what is already sampled."""
     from ..core.multivariate import contour_levels, contour_lines, evaluate_grid, gradient_field
 
     (x0, x1), (y0, y1) = xy_range
-    grid = evaluate_grid(f, (x0, x1), (y0, y1), size, size)
-    coarse = (grid if size <= HIGHLIGHT_GRID else
-              evaluate_grid(f, (x0, x1), (y0, y1), HIGHLIGHT_GRID, HIGHLIGHT_GRID))
+    if grids is not None:
+        grid, coarse = grids
+    else:
+        grid = evaluate_grid(f, (x0, x1), (y0, y1), size, size)
+        coarse = (grid if size <= HIGHLIGHT_GRID else
+                  evaluate_grid(f, (x0, x1), (y0, y1), HIGHLIGHT_GRID, HIGHLIGHT_GRID))
     finite = grid.z[grid.z == grid.z]
     if finite.size == 0:
         error, levels, lines = "f is undefined everywhere in view", None, []
@@ -123,10 +129,14 @@ class LandscapeModel(QtCore.QObject):
             self.lines = []
             self.changed.emit()
             return
-        if (f, *settings) != self._shown[:-1] and not self._moved_within():
+        shown = self._shown
+        # only the settings changed: the grid drawn is re-contoured off the GUI thread
+        grids = ((self.grid, self.coarse) if self.grid is not None and shown[0] is f
+                 and shown[1] == s.xy_range and shown[-1] == size else None)
+        if grids is None and (f, *settings) != shown[:-1] and not self._moved_within():
             self._apply(key, sample(f, *settings, min(size, DRAG_GRID)))
-        if size > DRAG_GRID:
-            self.sampler.submit("landscape", lambda: (key, sample(f, *settings, size)),
+        if size > DRAG_GRID or grids is not None:
+            self.sampler.submit("landscape", lambda: (key, sample(f, *settings, size, grids)),
                                 lambda result: self._apply(*result) if result[0] == self._key
                                 else None, lambda exc: None)  # the coarse grid stays
 

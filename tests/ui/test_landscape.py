@@ -226,3 +226,40 @@ def test_the_cross_section_keeps_its_range_while_the_point_is_dragged(make_windo
     lo, hi = vb.viewRange()[1]
     want_lo, want_hi = robust_y_range(values)
     assert lo <= want_lo and want_hi <= hi and want_hi - want_lo >= 0.5 * (hi - lo)
+
+
+def test_a_change_of_the_settings_only_re_contours_the_grid_drawn(make_window, qtbot, ui,
+                                                                   monkeypatch):
+    """More levels or log colours, from the panel's controls: the 400 x 400 grid already drawn
+    is re-contoured (f is not sampled again, on any thread), and the new lines lie on their
+    levels of f; a new range samples again."""
+    from explorer.core import multivariate
+
+    window = make_window(expression=HIMMELBLAU, restore=False)
+    qtbot.waitUntil(lambda: window.landscape_model.f2 is not None, timeout=20000)
+    ui.wait_idle(window)
+    model, panel, s = window.landscape_model, window.landscape_panel, window.session
+    sampled = []
+    original = multivariate.evaluate_grid
+    monkeypatch.setattr(multivariate, "evaluate_grid",
+                        lambda f, xr, yr, nx=200, ny=None: sampled.append(nx) or
+                        original(f, xr, yr, nx, ny))
+    grid = model.grid
+    count = s.contour_count + 4
+    panel.levels_spin.setValue(count)
+    ui.wait_idle(window)
+    panel.log_box.click()
+    ui.wait_idle(window)
+    assert s.contour_count == count and s.log_colors
+    assert sampled == []
+    assert model.grid is grid and len(model.levels) == count
+    np.testing.assert_allclose(model.levels, multivariate.contour_levels(grid.z, count, log=True))
+    f = model.f2
+    for level, xs, ys in model.lines[:: max(1, len(model.lines) // 6)]:
+        finite = np.isfinite(xs)
+        values = f(xs[finite], ys[finite])
+        spread = np.nanmax(grid.z) - np.nanmin(grid.z)
+        assert np.max(np.abs(values - level)) < 2e-3 * spread
+    s.set_xy_range((-3, 3), (-3, 3))
+    ui.wait_idle(window)
+    assert 400 in sampled and model.grid is not grid
