@@ -83,6 +83,62 @@ def test_the_race_opens_and_draws_the_core_s_paths(make_window, qtbot, ui):
     assert any(t.startswith("converged") for t in texts)
 
 
+def test_step_markers_are_dots_on_the_core_s_steps_in_each_run_s_colour(make_window, qtbot, ui):
+    """Every step while few, evenly spaced beyond (60 a run at most), each a round dot of its
+    run's colour: checked on the core's trajectories and in the painted pixels."""
+    from PySide6 import QtGui, QtWidgets
+
+    from explorer.ui.views.race_overlay import MAX_MARKERS
+
+    window = open_race(make_window, qtbot, ui)
+    overlay, view = window.race_overlay, window.landscape_view
+    specs = [r for r in window.session.race_runs if r.enabled]
+    runs = overlay.markers.runs
+    assert len(runs) == len(specs)
+    for (pen, marked), spec, t in zip(runs, specs, core_race(window), strict=True):
+        points = t.points[np.all(np.isfinite(t.points), axis=1)]
+        every = max(1, -(-len(points) // MAX_MARKERS))
+        np.testing.assert_array_equal(marked, points[::every])
+        assert len(marked) <= MAX_MARKERS
+        assert pen.color().name() == spec.color_hex.lower() and pen.widthF() == 4
+    # painted, with the paths, ends and iterates hidden: each marker is a dot of its run's
+    # colour at its step (the landscape is unchanged 4 px away), and nothing without it
+    for item in (overlay.shadow, overlay.ends, overlay.iterates,
+                 *(i for r in overlay.runs for i in r.items())):
+        item.hide()
+
+    def grab():
+        QtWidgets.QApplication.processEvents()
+        image = view.viewport().grab().toImage()
+        return image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+
+    with_dots = grab()
+    overlay.markers.hide()
+    without = grab()
+    ratio = with_dots.devicePixelRatio()
+    every = np.concatenate([m for _p, m in runs])
+    checked = 0
+    for pen, marked in runs:
+        for x, y in marked:
+            pos = to_widget(view, x, y)
+            px, py = pos.x(), pos.y()
+            if not (10 < px < view.viewport().width() - 10 and 10 < py < view.viewport().height() - 10):
+                continue
+            spots = np.array([(q.x(), q.y()) for q in (to_widget(view, a, b) for a, b in every)])
+            if np.sum(np.hypot(spots[:, 0] - px, spots[:, 1] - py) < 7) > 1:
+                continue  # another marker near
+            at = (round(px * ratio), round(py * ratio))
+            dot, under = with_dots.pixelColor(*at), without.pixelColor(*at)
+            assert dot != under
+            blend = [0.78 * c + 0.22 * u for c, u in zip(pen.color().getRgb()[:3],
+                                                         under.getRgb()[:3], strict=True)]
+            assert np.allclose(dot.getRgb()[:3], blend, atol=40), (dot.name(), pen.color().name())
+            away = (round((px + 4) * ratio), round(py * ratio))
+            assert with_dots.pixelColor(*away) == without.pixelColor(*away)
+            checked += 1
+    assert checked >= 3  # most crowd along the valley
+
+
 def test_dragging_the_start_recomputes_every_path(make_window, qtbot, ui):
     window = open_race(make_window, qtbot, ui)
     view = window.landscape_view
