@@ -44,7 +44,7 @@ def core_race(window):
 def assert_paths_equal_core(window):
     """Each drawn path is the core's trajectory: its vertices are the trajectory's points in
     order, from the start to the last point, and no point of the trajectory is left out by
-    more than the half pixel the drawing thins steps to."""
+    more than the pixel the drawing thins steps to."""
     expected = iter(core_race(window))
     overlay = window.race_overlay
     step = overlay._pixel()
