@@ -140,6 +140,7 @@ class _RunItems:
         self.rest = Curve(pen=pg.mkPen("#ffffff", width=1.4), name="path after the cursor")
         for z, item in ((31, self.rest), (32, self.done)):
             item.setZValue(z)
+            item.setCacheMode(item.CacheMode.DeviceCoordinateCache)  # see RaceOverlay
             plot.addItem(item, ignoreBounds=True)
 
     def set_color(self, hex_: str) -> None:
@@ -166,6 +167,10 @@ class RaceOverlay(QtCore.QObject):
         self._drawn = None  # what draw_cursor last drew: a new race asks for it twice
         self.shadow = Curve(pen=pg.mkPen("#2b2b2b", width=3.6), name="path shadow")
         self.shadow.setZValue(30)
+        # The paths are painted into pixmaps and blitted until they change: stroking eight
+        # runs' paths (~2,000 vertices each, antialiased) is most of a landscape repaint, and
+        # a drag of the point, a hover or the cursor's dots repainted them all every frame.
+        self.shadow.setCacheMode(self.shadow.CacheMode.DeviceCoordinateCache)
         self.markers = _Dots()  # every step while few, evenly spaced beyond
         self.markers.setZValue(33)
         for item in (self.shadow, self.markers):
