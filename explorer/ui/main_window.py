@@ -1005,9 +1005,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.race_panel
 
     def _race_on_surface(self) -> None:
-        """The paths walked on the 3D surface too, up to the playback cursor."""
-        if self.surface_view is None:
-            return
+        """The paths walked on the 3D surface too, up to the playback cursor (worked out when
+        the surface draws them: nothing while it is hidden)."""
+        if self.surface_view is not None:
+            self.surface_view.set_paths(self._race_paths)
+
+    def _race_paths(self) -> list:
         m = self.race_model
         paths = []
         if m.active:
@@ -1016,7 +1019,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     k = min(m.cursor, t.steps)
                     pts = t.points[: k + 1]
                     paths.append((pts[np.all(np.isfinite(pts), axis=1)], spec.color_hex))
-        self.surface_view.set_paths(paths)
+        return paths
 
     def _enable_data_actions(self) -> None:
         has_runs = any(t is not None for t in self.race_model.trajectories)

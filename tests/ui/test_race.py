@@ -233,7 +233,7 @@ def test_playback_moves_the_markers(make_window, qtbot, ui):
     # the loss plot's cursor follows the playback
     assert window.race_plots.cursor_x() == pytest.approx(k)
     # on the surface: the paths up to the cursor
-    assert [len(p) for p, _ in window.surface_view._paths][0] == min(k, t0.steps) + 1
+    assert [len(p) for p, _ in window.surface_view.paths()][0] == min(k, t0.steps) + 1
 
 
 def test_runs_are_edited_from_the_panel(make_window, qtbot, ui):

@@ -241,6 +241,21 @@ XVFB_SCRIPT = textwrap.dedent("""
     out["path_items_after_one"] = len(view.visible_path_items())
     view.set_paths([])
     out["path_items_after_clear"] = len(view.visible_path_items())
+    # paths given as a function (the race's): worked out when drawn, never while hidden
+    calls = []
+
+    def lazy():
+        calls.append(1)
+        return [(path, "#E69F00"), (path * 0.5, "#56B4E9")]
+
+    view.hide()
+    view.set_paths(lazy)
+    out["lazy_calls_hidden"] = len(calls)
+    view.show()
+    settle(0.2)
+    out["lazy_called_shown"] = len(calls) > 0
+    out["lazy_items"] = len(view.visible_path_items())
+    view.set_paths([])
 
     # undefined samples: their triangles are left out, nothing breaks
     session.set_expression("sqrt(16 - x^2 - y^2)")
@@ -314,6 +329,7 @@ def test_surface_renders_under_xvfb(tmp_path):
     assert out["point_moved"] == pytest.approx(out["point_moved_expected"], abs=1e-5)
     assert out["path_items"] == 2 and all(n > 10 for n in out["path_segments"])
     assert out["path_items_after_one"] == 1 and out["path_items_after_clear"] == 0
+    assert out["lazy_calls_hidden"] == 0 and out["lazy_called_shown"] and out["lazy_items"] == 2
     assert 0 < out["faces_sqrt"] < 2 * 119 * 119 and out["sqrt_rendered"]
     assert out["outside_marker"] is None
     assert out["hidden_skipped"] and out["shown_redrawn"]

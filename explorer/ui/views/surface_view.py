@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -301,7 +302,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
         self.point_halo = self.stem = self.floor = self.path_ends = None
         self.path_items: list = []
         self.labels: list = []
-        self._paths: list[tuple[np.ndarray, tuple]] = []
+        self._paths: list | Callable[[], list] = []  # see set_paths
         self._drawn_key = None
         self.stack = QtWidgets.QStackedLayout(self)
         self.message = QtWidgets.QLabel()
@@ -506,16 +507,24 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
     def set_paths(self, paths) -> None:
         """Draw paths on the surface: ``[(points (k, 2), color), ...]``, each a line through
         (x, y, f(x, y)) with its start and end marked; ``[]`` clears them. Segments leaving the
-        range or where f is undefined are left out."""
-        self._paths = [(np.asarray(p, dtype=float).reshape(-1, 2), _rgba(c)) for p, c in paths]
+        range or where f is undefined are left out. ``paths`` may also be a function returning
+        that list, called only when the surface is drawn (a race's frames then cost nothing
+        while the surface is hidden)."""
+        self._paths = paths
         self._draw_paths()
+
+    def paths(self) -> list[tuple[np.ndarray, tuple]]:
+        """The paths as drawn: ``[(points (k, 2), RGBA), ...]``."""
+        paths = self._paths() if callable(self._paths) else self._paths
+        return [(np.asarray(p, dtype=float).reshape(-1, 2), _rgba(c)) for p, c in paths]
 
     def _draw_paths(self) -> None:
         if self.gl is None or not self.on_screen() or self._drawn_key is None:
             return
         gl, *_ = _gl()
         f = self._f2()
-        while len(self.path_items) < len(self._paths):
+        paths = self.paths()
+        while len(self.path_items) < len(paths):
             item = gl.GLLinePlotItem(mode="lines", width=2.5, antialias=True,
                                      glOptions="translucent")
             self.gl.addItem(item)
@@ -524,7 +533,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
         (x0, x1), (y0, y1) = self.session.xy_range
         # half a grid cell: a chord longer than that cuts under a curved surface
         step = 0.5 * max(x1 - x0, y1 - y0) / max(1, self.grid - 1)
-        for item, (points, color) in zip(self.path_items, self._paths, strict=False):
+        for item, (points, color) in zip(self.path_items, paths, strict=False):
             dense = drape(points, step)
             xs, ys = dense[:, 0], dense[:, 1]
             zs = np.asarray(f(xs, ys), dtype=float) if f is not None and len(xs) else xs * np.nan
@@ -539,7 +548,7 @@ class SurfaceView(RefreshWhenShown, QtWidgets.QWidget):
                 if ok[i]:
                     ends.append(P[i])
                     end_colors.append(color)
-        for item in self.path_items[len(self._paths):]:
+        for item in self.path_items[len(paths):]:
             item.setVisible(False)
         if ends:
             self.path_ends.setData(pos=np.asarray(ends, dtype=np.float32),
