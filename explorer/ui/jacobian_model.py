@@ -131,6 +131,9 @@ class JacobianModel(QtCore.QObject):
                 and all(math.isfinite(c) for c in point)
                 and RADIUS_RANGE[0] <= radius <= RADIUS_RANGE[1]):
             return False
+        if (u_text, v_text, point, radius) == (self.u_text, self.v_text, tuple(self.point),
+                                               self.radius):
+            return True  # the same (an undo of another change): nothing is parsed again
         self.u_text, self.v_text = u_text, v_text
         self.u = self.v = None  # parsed on the next showing
         self.u_error = self.v_error = None

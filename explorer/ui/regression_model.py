@@ -279,7 +279,13 @@ class RegressionModel(QtCore.QObject):
             return
         if not all(math.isfinite(v) for v in values) or not 1 <= epochs <= 10_000 or batch < 0:
             return
-        self.data, self.scaled = dataset, bool(data.get("scaled", False))
+        scaled = bool(data.get("scaled", False))
+        if {"x": [float(v) for v in dataset.xs], "y": [float(v) for v in dataset.ys],
+                "w": values[0], "b": values[1], "scaled": scaled, "optimizer": optimizer,
+                "lr": values[2], "epochs": epochs, "batch_size": batch,
+                "seed": seed} == self.to_dict():
+            return  # the same (an undo of another change): J and its views are left as drawn
+        self.data, self.scaled = dataset, scaled
         self.w, self.b, self.lr = values
         self.optimizer, self.epochs, self.batch_size, self.seed = optimizer, epochs, batch, seed
         self.data_changed.emit()

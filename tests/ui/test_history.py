@@ -255,3 +255,33 @@ def test_entries_share_the_data_an_edit_left_alone(window, qtbot):
     undo(qtbot, window)
     assert s.parameters["a"] == 2.5
     np.testing.assert_array_equal(m.data.xs, xs)
+
+
+def test_undoing_a_function_edit_leaves_the_labs_as_drawn(window, qtbot, ui):
+    """Each entry holds every lab's state: undoing a function edit restores the regression and
+    Jacobian labs as they are, which recomputes and redraws nothing there (J's contours and
+    the vector field were redrawn, and u and v parsed again, on every undo); undoing a data
+    edit still brings the old data back."""
+    for name in ("regression", "jacobian"):
+        getattr(window, f"{name}_action").setChecked(True)
+    qtbot.waitUntil(lambda: window.regression_loss_view is not None, timeout=20000)
+    ui.wait_idle(window)
+    settle(qtbot, window)
+    m, jm = window.regression_model, window.jacobian_model
+    emitted = []
+    m.data_changed.connect(lambda: emitted.append("data"))
+    m.params_changed.connect(lambda: emitted.append("params"))
+    jm.changed.connect(lambda: emitted.append("jacobian"))
+    ui.type_expression(window, "x^3 - x")
+    settle(qtbot, window)
+    undo(qtbot, window)
+    assert window.session.expression == "a*x^2 + 1"
+    redo(qtbot, window)
+    assert window.session.expression == "x^3 - x"
+    assert emitted == []
+    xs = m.data.xs.copy()
+    m.set_data(ec.generate(n=5, seed=3))
+    settle(qtbot, window)
+    undo(qtbot, window)
+    np.testing.assert_array_equal(m.data.xs, xs)
+    assert "data" in emitted
