@@ -95,12 +95,12 @@ def test_step_markers_are_dots_on_the_core_s_steps_in_each_run_s_colour(make_win
     specs = [r for r in window.session.race_runs if r.enabled]
     runs = overlay.markers.runs
     assert len(runs) == len(specs)
-    for (pen, marked), spec, t in zip(runs, specs, core_race(window), strict=True):
+    for (color, marked), spec, t in zip(runs, specs, core_race(window), strict=True):
         points = t.points[np.all(np.isfinite(t.points), axis=1)]
         every = max(1, -(-len(points) // MAX_MARKERS))
         np.testing.assert_array_equal(marked, points[::every])
         assert len(marked) <= MAX_MARKERS
-        assert pen.color().name() == spec.color_hex.lower() and pen.widthF() == 4
+        assert color.name() == spec.color_hex.lower() and color.alpha() == 200
     # painted, with the paths, ends and iterates hidden: each marker is a dot of its run's
     # colour at its step (the landscape is unchanged 4 px away), and nothing without it
     for item in (overlay.shadow, overlay.ends, overlay.iterates,
@@ -118,7 +118,7 @@ def test_step_markers_are_dots_on_the_core_s_steps_in_each_run_s_colour(make_win
     ratio = with_dots.devicePixelRatio()
     every = np.concatenate([m for _p, m in runs])
     checked = 0
-    for pen, marked in runs:
+    for color, marked in runs:
         for x, y in marked:
             pos = to_widget(view, x, y)
             px, py = pos.x(), pos.y()
@@ -130,9 +130,9 @@ def test_step_markers_are_dots_on_the_core_s_steps_in_each_run_s_colour(make_win
             at = (round(px * ratio), round(py * ratio))
             dot, under = with_dots.pixelColor(*at), without.pixelColor(*at)
             assert dot != under
-            blend = [0.78 * c + 0.22 * u for c, u in zip(pen.color().getRgb()[:3],
+            blend = [0.78 * c + 0.22 * u for c, u in zip(color.getRgb()[:3],
                                                          under.getRgb()[:3], strict=True)]
-            assert np.allclose(dot.getRgb()[:3], blend, atol=40), (dot.name(), pen.color().name())
+            assert np.allclose(dot.getRgb()[:3], blend, atol=40), (dot.name(), color.name())
             away = (round((px + 4) * ratio), round(py * ratio))
             assert with_dots.pixelColor(*away) == without.pixelColor(*away)
             checked += 1

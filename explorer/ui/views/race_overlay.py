@@ -52,17 +52,17 @@ class _Dots(pg.GraphicsObject):
 
     def __init__(self):
         super().__init__()
-        self.runs: list[tuple[QtGui.QPen, np.ndarray]] = []  # (pen, points) as set
+        self.runs: list[tuple[QtGui.QColor, np.ndarray]] = []  # (colour, points) as set
         self._rect = QtCore.QRectF()
         self._pad = None  # (dx, dy): 3 px in data units, for the dots' radius
         self._sprites: dict = {}  # (rgba, device pixel ratio) -> QPixmap
 
-    def set_runs(self, runs: list[tuple[QtGui.QPen, np.ndarray]]) -> None:
+    def set_runs(self, runs: list[tuple[QtGui.QColor, np.ndarray]]) -> None:
         self.prepareGeometryChange()
-        self.runs = [(pen, points) for pen, points in runs if len(points)]
+        self.runs = [(color, points) for color, points in runs if len(points)]
         self._rect = QtCore.QRectF()
         if self.runs:
-            every = np.concatenate([points for _pen, points in self.runs])
+            every = np.concatenate([points for _color, points in self.runs])
             (x0, y0), (x1, y1) = every.min(axis=0), every.max(axis=0)
             self._rect = QtCore.QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
         self.update()
@@ -84,6 +84,8 @@ class _Dots(pg.GraphicsObject):
         key = (color.rgba(), ratio)
         sprite = self._sprites.get(key)
         if sprite is None:
+            if len(self._sprites) > 64:  # colours a user tried and left
+                self._sprites.clear()
             side = int(np.ceil((self.SIZE + 2) * ratio))
             sprite = QtGui.QPixmap(side, side)
             sprite.fill(QtCore.Qt.GlobalColor.transparent)
@@ -107,18 +109,18 @@ class _Dots(pg.GraphicsObject):
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        for pen, points in self.runs:
+        for color, points in self.runs:
             xs = transform.m11() * points[:, 0] + transform.m21() * points[:, 1] + transform.dx()
             ys = transform.m12() * points[:, 0] + transform.m22() * points[:, 1] + transform.dy()
             if exporting:  # vectors for SVG and PDF, and crisp at any export scale
                 r = 0.5 * self.SIZE * self._exportOpts.get("resolutionScale", 1.0)
                 painter.setPen(QtCore.Qt.PenStyle.NoPen)
-                painter.setBrush(pen.color())
+                painter.setBrush(color)
                 for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
                     painter.drawEllipse(QtCore.QPointF(x, y), r, r)
                 continue
             # every dot of the run in one call, centred on its point (what the scatter does)
-            sprite = self._sprite(pen.color(), ratio)
+            sprite = self._sprite(color, ratio)
             fragments = internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
             fragments.resize(len(xs))
             f = fragments.ndarray()
@@ -132,8 +134,8 @@ class _Dots(pg.GraphicsObject):
 class _RunItems:
     """The items of one run in its colour (kept and reused while the race changes). The dark
     outline under every path and the step markers of every run are one item each on the
-    overlay: each item costs a paint ~0.4 ms of Python, whatever it draws. ``dot`` is the pen
-    of the run's markers."""
+    overlay: each item costs a paint ~0.4 ms of Python, whatever it draws. ``dot`` is the
+    colour of the run's markers."""
 
     def __init__(self, plot):
         self.done = Curve(pen=pg.mkPen("#ffffff", width=2.2), name="path")
@@ -148,8 +150,7 @@ class _RunItems:
             return
         self._color = hex_
         self.rest.setPen(pg.mkPen(_qcolor(hex_, 90), width=1.4))
-        self.dot = pg.mkPen(_qcolor(hex_, 200), width=4)
-        self.dot.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
+        self.dot = _qcolor(hex_, 200)
 
     def items(self):
         return (self.done, self.rest)
