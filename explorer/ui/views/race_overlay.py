@@ -140,6 +140,7 @@ class _RunItems:
     def __init__(self, plot):
         self.done = Curve(pen=pg.mkPen("#ffffff", width=2.2), name="path")
         self.rest = Curve(pen=pg.mkPen("#ffffff", width=1.4), name="path after the cursor")
+        self.whole = None  # (trajectory, pixel, its path thinned), set by RaceOverlay.redraw
         for z, item in ((31, self.rest), (32, self.done)):
             item.setZValue(z)
             item.setCacheMode(item.CacheMode.DeviceCoordinateCache)  # see RaceOverlay
@@ -288,7 +289,10 @@ class RaceOverlay(QtCore.QObject):
             pts = t.points
             finite = np.all(np.isfinite(pts), axis=1)
             pts = pts[finite] if not finite.all() else pts
-            outlines += [thinned(pts, pixel), nan]
+            outline = thinned(pts, pixel)
+            outlines += [outline, nan]
+            # the whole path, as draw_cursor draws it with the cursor at the end
+            items.whole = (t, pixel, outline) if pts is t.points else None
             marks.append((items.dot, pts[:: max(1, math.ceil(len(pts) / MAX_MARKERS))]))
             end = {"diverged": ("x", COLORS["error"]), "converged": ("o", spec.color_hex)}.get(
                 t.status)
@@ -323,7 +327,12 @@ class RaceOverlay(QtCore.QObject):
             if t is None:
                 continue
             k = min(m.cursor, t.steps)
-            done, rest = thinned(t.points[: k + 1], pixel), thinned(t.points[k:], pixel)
+            whole = items.whole
+            if k == t.steps and whole is not None and whole[0] is t and whole[1] == pixel:
+                done = whole[2]
+            else:
+                done = thinned(t.points[: k + 1], pixel)
+            rest = thinned(t.points[k:], pixel)
             items.done.setData(done[:, 0], done[:, 1])
             items.rest.setData(rest[:, 0], rest[:, 1])
             items.rest.setVisible(len(rest) > 1)  # the cursor at the end (most of the time)
