@@ -22,6 +22,8 @@ def render(latex: str, color: str = "#202124", fontsize: float = 13,
         parsed = mathtext.MathTextParser("agg").parse(f"${latex}$", dpi=dpi, prop=prop)
     except Exception:  # mathtext raises ValueError and friends on constructs it lacks
         return None
+    finally:
+        _forget_font_sets()
     alpha = np.asarray(parsed.image, dtype=np.float32) / 255.0
     height, width = alpha.shape
     red, green, blue = (np.float32(c) for c in colors.to_rgb(color))
@@ -31,6 +33,24 @@ def render(latex: str, color: str = "#202124", fontsize: float = 13,
         argb[..., channel] = np.round(alpha * value * 255)
     argb[..., 3] = np.round(alpha * 255)
     return width, height, argb.tobytes()
+
+
+def _forget_font_sets() -> None:
+    """Let mathtext free the font sets of the formulas it has typeset.
+
+    matplotlib (3.11) caches ``StixFonts.get_sized_alternatives_for_symbol`` for the whole
+    class (``functools.cache``, unbounded) with the font set in its key, and each formula is
+    typeset with new font sets: every formula with a sized delimiter (``\\left(``, which
+    SymPy writes around most arguments) kept its fonts alive for good. In the soak the
+    resident memory grew ~3 MiB every 1,000 steps. The cache is emptied after each formula
+    (it only helps within one)."""
+    from matplotlib import _mathtext
+
+    clear = getattr(getattr(_mathtext, "StixFonts", None), "get_sized_alternatives_for_symbol",
+                    None)
+    clear = getattr(clear, "cache_clear", None)
+    if clear is not None:
+        clear()
 
 
 def typeset_function(function, color: str = "#202124") -> dict[str, tuple | str]:
