@@ -15,6 +15,7 @@ def find_points(f, bounds) -> list:
     """Critical points (kind by DESIGN's rule) and the inflection points that are not
     stationary, sorted by x."""
     from ..core.calculus import critical_points, inflection_points
+    from ..core.expression import trim_sympy_cache
 
     points = critical_points(f, bounds)
     tol = 1e-7 * max(1.0, bounds[1] - bounds[0])
@@ -23,6 +24,7 @@ def find_points(f, bounds) -> list:
         if all(abs(float(p.point[0]) - x) > tol for x in stationary):
             points.append(p)
     points.sort(key=lambda p: float(p.point[0]))
+    trim_sympy_cache()  # a session of slider moves would fill SymPy's caches for good
     return points[:MAX_POINTS]
 
 

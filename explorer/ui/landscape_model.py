@@ -154,9 +154,14 @@ class LandscapeModel(QtCore.QObject):
             return
         bounds = tuple(self.session.xy_range)
         from ..core.calculus import critical_points
+        from ..core.expression import trim_sympy_cache
 
-        self.worker.submit("critical-2d", lambda: (f, bounds, critical_points(f, bounds)),
-                           self._critical_ready, self._critical_failed)
+        def search():
+            points = critical_points(f, bounds)
+            trim_sympy_cache()  # a session of slider moves would fill SymPy's caches for good
+            return f, bounds, points
+
+        self.worker.submit("critical-2d", search, self._critical_ready, self._critical_failed)
 
     def _critical_ready(self, result) -> None:
         f, bounds, points = result

@@ -554,3 +554,21 @@ def test_expr_is_the_sympy_expression():
     assert sp.expand(f.expr - (X**2 - 2 * X + 2)) == 0
     assert parse("e^x").expr == sp.exp(X)
     assert parse("2 pi x").expr == 2 * sp.pi * X
+
+
+def test_sympy_caches_are_emptied_past_their_limit_and_parsing_still_works():
+    """A long session fills SymPy's caches (every slider value makes new expressions):
+    trim_sympy_cache empties them once they hold more than the limit, and only then."""
+    from explorer.core.expression import parse, sympy_cache_entries, trim_sympy_cache
+
+    for i in range(20):
+        parse(f"x^2 + {i}.25*sin(x)")
+    held = sympy_cache_entries()
+    assert held > 50
+    assert not trim_sympy_cache(held)  # at the limit: kept
+    assert sympy_cache_entries() == held
+    assert trim_sympy_cache(held - 1)  # past it: emptied
+    assert sympy_cache_entries() == 0
+    f = parse("x^2 + 3.25*sin(x)")  # and SymPy works as before, from a cold cache
+    assert f(0.7) == pytest.approx(0.49 + 3.25 * math.sin(0.7), rel=1e-15)
+    assert f.diff("x")(0.7) == pytest.approx(1.4 + 3.25 * math.cos(0.7), rel=1e-15)

@@ -132,3 +132,28 @@ def test_labels_sit_at_their_markers_after_a_restored_start(make_window, qtbot, 
         rect = label.sceneBoundingRect()
         assert rect.width() < 100 and rect.height() < 40  # its text's size, in pixels
         assert abs(rect.center().x() - marker.x()) < 1 and abs(rect.center().y() - marker.y()) < 40
+
+
+def test_every_search_keeps_sympys_caches_bounded(make_window, qtbot, ui, monkeypatch):
+    """Moving a parameter searches again with the value put in (new expressions for SymPy's
+    caches each time): every search, on a curve or a landscape, trims the caches after it,
+    and the points found stay right."""
+    from explorer.core import expression
+
+    trims = []
+    original = expression.trim_sympy_cache
+    monkeypatch.setattr(expression, "trim_sympy_cache",
+                        lambda limit=None: trims.append(limit) or original(0))
+    window = make_window(expression="x^2 - 2*a*x", restore=False)
+    ui.wait_idle(window)
+    for value in (0.5, 1.25, -0.75):
+        window.session.set_parameter("a", value)
+        qtbot.waitUntil(lambda: window.critical_model.points and not window.is_busy(),
+                        timeout=20000)
+        ui.wait_idle(window)
+        (point,) = [p for p in window.critical_model.points if p.kind == "minimum"]
+        assert float(point.point[0]) == pytest.approx(value, abs=1e-9)  # f' = 2x - 2a
+    assert len(trims) >= 3
+    searches = len(trims)
+    ui.type_expression(window, "(x - a)^2 + y^2")
+    qtbot.waitUntil(lambda: len(trims) > searches, timeout=20000)  # the landscape's search
