@@ -2,7 +2,10 @@
 shown): (a) a full collection of Python's cycle collector, with the objects that survived the
 start frozen (``GuiCollector``) against the same collection unfrozen; (b) the landscape's
 repaint while a worker thread runs Python, at the GIL switch interval the workers set
-(0.1 ms) against the 1 ms they set before, and with the worker idle.
+(0.1 ms) against the 1 ms they set before, and with the worker idle; (c) the same repaint
+while a worker traces the landscape's contours (400x400, 15 levels) with ``contour_lines``
+(contourpy's "threaded" algorithm, which lets go of the GIL) against contourpy's "serial"
+algorithm (which holds it while it marches).
 
 Both references are measured in the same process, on the same window.
 
@@ -116,6 +119,49 @@ def main() -> None:
               is_reference=True))
     print(row("landscape repaint, worker busy, 0.1 ms switch (ours)", contended[0.0001],
               reference=contended[0.001], reference_name="the same at a 1 ms switch",
+              note=f"alone: {idle['median']:.1f} ms"))
+
+    # (c) a repaint of the landscape while a worker traces contours
+    import contourpy
+
+    from explorer.core import multivariate as mv
+
+    grid = mv.evaluate_grid(window.session.function, (-2, 2), (-1, 3), 400)
+    levels = mv.contour_levels(grid.z, 15, log=True)
+
+    def serial():
+        generator = contourpy.contour_generator(grid.xs, grid.ys, grid.z, name="serial",
+                                                line_type=contourpy.LineType.ChunkCombinedNan)
+        generator.multi_lines(levels)
+
+    def ours():
+        mv.contour_lines(grid, levels)
+
+    traced = {}
+    for name, trace in (("serial", serial), ("ours", ours)):
+        alone = summary(timed(trace, args.rounds))
+        busy["on"] = True
+        count = {"n": 0}
+
+        def contouring(trace=trace, count=count):
+            while busy["on"]:
+                trace()
+                count["n"] += 1
+
+        thread = threading.Thread(target=contouring, daemon=True)
+        thread.start()
+        time.sleep(0.1)
+        traced[name] = (summary(timed(viewport.repaint, args.rounds)), alone)
+        busy["on"] = False
+        thread.join()
+        assert count["n"] > 0
+    print(row("contours traced alone, contourpy serial", traced["serial"][1], is_reference=True))
+    print(row("contours traced alone, ours (threaded, 1 thread)", traced["ours"][1],
+              reference=traced["serial"][1], reference_name="contourpy serial"))
+    print(row("landscape repaint, worker contouring, serial (before)", traced["serial"][0],
+              is_reference=True))
+    print(row("landscape repaint, worker contouring (ours)", traced["ours"][0],
+              reference=traced["serial"][0], reference_name="the same, contourpy serial",
               note=f"alone: {idle['median']:.1f} ms"))
     window.close()
 

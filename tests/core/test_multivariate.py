@@ -401,6 +401,37 @@ def test_contour_lines_of_a_saddle_and_around_nan():
         np.testing.assert_allclose(g(xs[ok], ys[ok]), level, atol=2e-3)
 
 
+def test_contour_lines_equal_contourpys_serial_algorithm():
+    """The lines come from contourpy's "threaded" algorithm (it lets go of the GIL): the same
+    points, in the same order, as its "serial" one, also around NaN."""
+    import contourpy
+
+    for text, (xr, yr), n in (("(1 - x)^2 + 100(y - x^2)^2", ((-2, 2), (-1, 3)), 400),
+                              ("log(x) + y", ((-1, 3), (-3, 1)), 150),
+                              ("sin(3x) cos(2y)", ((-2, 2), (-2, 2)), 97)):
+        grid = ec.evaluate_grid(ec.parse(text), xr, yr, n)
+        levels = ec.contour_levels(grid.z, 15, log=text.startswith("(1"))
+        z = grid.z if np.all(np.isfinite(grid.z)) else np.ma.masked_invalid(grid.z)
+        serial = contourpy.contour_generator(grid.xs, grid.ys, z, name="serial",
+                                             line_type=contourpy.LineType.SeparateCode)
+        got = ec.contour_lines(grid, levels)
+        assert len(got) == len(levels)
+        drawn = 0
+        for (level, xs, ys), want, wanted in zip(got, serial.multi_lines(levels), levels,
+                                                  strict=True):
+            assert level == wanted
+            pieces = want[0]
+            assert np.isnan(xs).sum() == max(len(pieces) - 1, 0)
+            points = np.column_stack([xs, ys])
+            mine = np.split(points, np.flatnonzero(np.isnan(xs)))
+            mine = [m[~np.isnan(m[:, 0])] for m in mine] if xs.size else []
+            assert len(mine) == len(pieces)
+            for a, b in zip(mine, pieces, strict=True):
+                np.testing.assert_array_equal(a, b)
+                drawn += len(a)
+        assert drawn > 500
+
+
 def test_contour_levels_linear():
     grid = ec.evaluate_grid(ec.parse("x^2 + y^2"), (-1, 1), (-1, 1), 101)
     levels = ec.contour_levels(grid.z, 15)
