@@ -59,22 +59,47 @@ class Throttle(QtCore.QObject):
     """Call ``callback`` at most once per ``interval_ms``: at once when calls are rare, and
     during a burst (a drag) once more at the end of each interval, so the last state always
     shows. Read-outs use it: text relaid out 100 times a second costs frames, and no one reads
-    numbers that fast."""
+    numbers that fast.
+
+    ``after_paint``: "at once" becomes "in the next turn of the event loop, once the window
+    has painted" (``worker.after_paint``). For a view that follows a result other views
+    also follow: each then updates and paints in a turn of its own, instead of all in the
+    result's turn (a race's result held the GUI thread 110-140 ms with the landscape, both
+    race plots and the table updated together)."""
 
     _live: set[Throttle] = set()
 
-    def __init__(self, callback, interval_ms: int = 50, parent: QtCore.QObject | None = None):
+    def __init__(self, callback, interval_ms: int = 50, parent: QtCore.QObject | None = None,
+                 after_paint: bool = False):
         super().__init__(parent)
         self._callback = callback
         self._quiet = QtCore.QTimer(self, singleShot=True, interval=interval_ms)
         self._quiet.timeout.connect(self._end_of_interval)
         self._owed = False
+        self._after_paint = after_paint
+        self._queued = False
 
     def __call__(self, *_args) -> None:
-        if self._quiet.isActive():
-            self._owed = True
+        if self._quiet.isActive() or self._queued:
+            self._owed = self._owed or self._quiet.isActive()
             Throttle._live.add(self)
             return
+        if self._after_paint:
+            from .worker import after_paint
+
+            self._queued = True
+            Throttle._live.add(self)
+            after_paint(self._queued_call)
+            return
+        self._callback()
+        self._quiet.start()
+
+    def _queued_call(self) -> None:
+        if not _alive(self):  # its widget went meanwhile
+            return
+        self._queued = False
+        if not self._owed:
+            Throttle._live.discard(self)
         self._callback()
         self._quiet.start()
 
@@ -89,7 +114,7 @@ class Throttle(QtCore.QObject):
     def pending(cls) -> bool:
         """A call is owed somewhere (tests wait for it, like for the workers). A throttle
         whose widget was deleted before its interval ended owes nothing any more."""
-        cls._live = {t for t in cls._live if _alive(t) and t._quiet.isActive()}
+        cls._live = {t for t in cls._live if _alive(t) and (t._quiet.isActive() or t._queued)}
         return bool(cls._live)
 
 

@@ -113,6 +113,19 @@ class _Deliveries(QtCore.QObject):
         self._queue.append((worker, message))
         self.wake.emit()
 
+    def call_later(self, callback: Callable[[], object]) -> None:
+        """From the GUI thread: call ``callback`` in a later turn, in order with the results,
+        after the window has painted (what a view does with a result spread over turns).
+        The turn that asks did GUI work: like a callback's, the repaint it asked for goes
+        first."""
+        self._queue.append((None, callback))
+        self._clock.start()
+        self.wake.emit()
+
+    def pending(self) -> bool:
+        """Something waits in the queue (a result, or a call from :meth:`call_later`)."""
+        return bool(self._queue)
+
     def _arm(self) -> None:
         if self._queue and not self._timer.isActive():
             since = self._clock.elapsed() if self._clock.isValid() else self.PAINT_FIRST_MS
@@ -122,6 +135,10 @@ class _Deliveries(QtCore.QObject):
         try:
             while self._queue:
                 worker, message = self._queue.popleft()
+                if worker is None:  # call_later
+                    self._clock.start()
+                    message()
+                    break
                 if shiboken6.isValid(worker) and worker._deliver(message):
                     self._clock.start()
                     break  # one callback at a time
@@ -135,6 +152,18 @@ def _deliveries_in_gui_thread() -> _Deliveries:
     if _deliveries is None:
         _deliveries = _Deliveries()
     return _deliveries
+
+
+def after_paint(callback: Callable[[], object]) -> None:
+    """Call ``callback`` on the GUI thread in a later turn of the event loop, after the window
+    has painted and after the results already queued (:class:`_Deliveries`). From the GUI
+    thread."""
+    _deliveries_in_gui_thread().call_later(callback)
+
+
+def after_paint_pending() -> bool:
+    """A call of :func:`after_paint` (or a result) has not been made yet."""
+    return _deliveries is not None and _deliveries.pending()
 
 
 class Worker(QtCore.QObject):

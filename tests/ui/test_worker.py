@@ -13,7 +13,8 @@ import time
 
 from PySide6 import QtWidgets
 
-from explorer.ui.worker import GuiCollector, Worker
+from explorer.ui.bindings import Throttle
+from explorer.ui.worker import GuiCollector, Worker, after_paint_pending
 
 
 class Cycle:
@@ -101,6 +102,54 @@ def test_results_that_arrive_together_are_delivered_with_a_paint_between(qtbot):
     # a paint between each two results, not three results and then one paint
     assert order[:order.index(results[-1]) + 1] == [results[0], "paint", results[1], "paint",
                                                      results[2]]
+
+
+def test_a_throttle_after_paint_calls_in_a_later_turn_once_the_window_has_painted(qtbot):
+    """Views that follow a result another view also follows (the race plots and table after
+    the landscape's race) update in turns of their own, each after the window painted the
+    last: a result no longer updates and paints every view in one turn."""
+
+    class Canvas(QtWidgets.QWidget):
+        def paintEvent(self, event):
+            order.append("paint")
+
+    order = []
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    qtbot.wait(50)
+    order.clear()
+    plots = Throttle(lambda: order.append("plots"), 80, canvas, after_paint=True)
+    table = Throttle(lambda: order.append("table"), 80, canvas, after_paint=True)
+    readout = Throttle(lambda: order.append("readout"), 80, canvas)
+
+    # a result comes: the landscape redraws at once, its followers are called
+    order.append("landscape")
+    canvas.update()
+    for follower in (plots, table, readout, plots, table):  # twice: one call each still
+        follower()
+    assert order == ["landscape", "readout"]  # the plain throttle calls at once, as before
+    assert Throttle.pending() and after_paint_pending()
+    qtbot.waitUntil(lambda: "table" in order, timeout=5000)
+    qtbot.wait(50)
+    assert order[:order.index("table") + 1] == ["landscape", "readout", "paint", "plots", "table"]
+    assert order.count("plots") == 1 and order.count("table") == 1
+    assert not Throttle.pending() and not after_paint_pending()
+
+    # a later call is not made at once either
+    order.clear()
+    plots()
+    assert order == []
+    qtbot.waitUntil(lambda: order == ["plots"], timeout=5000)
+    # a throttle whose widget went before its turn calls nothing
+    gone = QtWidgets.QWidget()
+    orphan = Throttle(lambda: order.append("orphan"), 80, gone, after_paint=True)
+    orphan()
+    gone.deleteLater()
+    qtbot.waitUntil(lambda: not after_paint_pending(), timeout=5000)
+    qtbot.wait(120)
+    assert "orphan" not in order and not Throttle.pending()
 
 
 def test_full_collections_after_the_first_scan_only_what_came_since(qtbot):

@@ -296,7 +296,7 @@ class RacePanel(QtWidgets.QWidget):
         self.noise_edit.entered.connect(lambda v: self._edit(noise=v))
         self.seed_spin.valueChanged.connect(lambda v: self._edit(seed=int(v)))
         # a dragged start brings a race per frame: the table follows at most 10 times a second
-        self._refresh_throttle = Throttle(self.refresh, 100, self)
+        self._refresh_throttle = Throttle(self.refresh, 100, self, after_paint=True)
         model.changed.connect(self._refresh_throttle.__call__)
         model.drag_finished.connect(self.refresh)
         if model.landscape_model is not None:  # the distance to the nearest minimum

@@ -280,7 +280,7 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
         layout.addWidget(self.grad_plot, 1)
         # a dragged start brings a race per frame: the landscape's paths follow each, these
         # curves (16 of 2,000 points on log axes) at most 12 times a second
-        self._refresh_throttle = Throttle(self.refresh, 80, self)
+        self._refresh_throttle = Throttle(self.refresh, 80, self, after_paint=True)
         model.changed.connect(self._refresh_throttle.__call__)
         model.drag_finished.connect(self.refresh)
         model.selected_changed.connect(lambda _i: self.refresh())
