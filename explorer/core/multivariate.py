@@ -327,11 +327,12 @@ def contour_lines(grid: Grid, levels) -> list[tuple[float, np.ndarray, np.ndarra
     point), so a view can draw one item per level, or concatenate all. Levels with no line
     come back with empty arrays. Cells touching a NaN of ``z`` are left out.
 
-    Traced by contourpy's "threaded" algorithm on one thread and one chunk: the same lines
-    as its "serial" one, but it lets go of the GIL while it marches. "serial" holds it
-    throughout (~50 ms for 15 levels on a 400x400 grid), and a window's GUI thread, which
-    needs the GIL for each Python call of a paint, waited that long behind a worker
-    contouring (~11 ms at most with this one; tests/benchmarks/bench_stalls.py).
+    Traced one level per call: contourpy holds the GIL for a whole call, and all levels in
+    one call (``multi_lines``) held it ~50 ms for 15 levels on a 400x400 grid. A window's GUI
+    thread, which needs the GIL for each Python call of a paint, waited that long behind a
+    worker contouring; between two levels it gets its turn (tests/benchmarks/bench_stalls.py).
+    contourpy's "threaded" algorithm lets go of the GIL, but crashed the app when its first
+    use was in a worker thread, so it is not used.
     """
     import contourpy
 
@@ -342,10 +343,10 @@ def contour_lines(grid: Grid, levels) -> list[tuple[float, np.ndarray, np.ndarra
     if not np.all(np.isfinite(z)):
         z = np.ma.masked_invalid(z)
     generator = contourpy.contour_generator(
-        grid.xs, grid.ys, z, name="threaded", thread_count=1, chunk_count=1,
-        line_type=contourpy.LineType.ChunkCombinedNan)
+        grid.xs, grid.ys, z, name="serial", line_type=contourpy.LineType.ChunkCombinedNan)
     out = []
-    for level, lines in zip(levels, generator.multi_lines(levels), strict=True):
+    for level in levels:
+        lines = generator.lines(level)
         pieces = [p for p in lines[0] if p is not None and len(p)]
         if not pieces:
             out.append((float(level), np.empty(0), np.empty(0)))

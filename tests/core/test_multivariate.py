@@ -401,9 +401,10 @@ def test_contour_lines_of_a_saddle_and_around_nan():
         np.testing.assert_allclose(g(xs[ok], ys[ok]), level, atol=2e-3)
 
 
-def test_contour_lines_equal_contourpys_serial_algorithm():
-    """The lines come from contourpy's "threaded" algorithm (it lets go of the GIL): the same
-    points, in the same order, as its "serial" one, also around NaN."""
+def test_contour_lines_equal_contourpys_in_one_call():
+    """The lines are traced a level per call (the GUI thread gets the GIL between two): the
+    same points, in the same pieces and order, as all levels traced in one call, also around
+    NaN."""
     import contourpy
 
     for text, (xr, yr), n in (("(1 - x)^2 + 100(y - x^2)^2", ((-2, 2), (-1, 3)), 400),
