@@ -113,8 +113,9 @@ class LandscapeModel(QtCore.QObject):
 
     def update(self, size: int = GRID) -> None:
         """Sample f over the session's range on a ``size`` x ``size`` grid (no-op when nothing
-        it depends on changed). A coarse grid is drawn at once; a finer one (~20-80 ms of
-        NumPy and contourpy) is sampled off the GUI thread and replaces it when it is ready."""
+        it depends on changed). The coarse grid of a moving slider or pan (``DRAG_GRID``) is
+        drawn at once; a finer one (~20-80 ms of NumPy and contourpy) is sampled off the GUI
+        thread and replaces what is drawn when it is ready."""
         s = self.session
         f = self.f2
         settings = (s.xy_range, s.contour_count, s.log_colors, s.field_density, s.show_field,
@@ -133,8 +134,12 @@ class LandscapeModel(QtCore.QObject):
         # only the settings changed: the grid drawn is re-contoured off the GUI thread
         grids = ((self.grid, self.coarse) if self.grid is not None and shown[0] is f
                  and shown[1] == s.xy_range and shown[-1] == size else None)
-        if grids is None and (f, *settings) != shown[:-1] and not self._moved_within():
-            self._apply(key, sample(f, *settings, min(size, DRAG_GRID)))
+        # while a slider or a pan moves, a coarse grid at once follows the hand; a new function
+        # or range waits for the full grid instead (a coarse one drawn first cost the GUI
+        # thread a second sampling, contouring and repaint of the landscape: ~100 ms)
+        if (grids is None and size <= DRAG_GRID and (f, *settings) != shown[:-1]
+                and not self._moved_within()):
+            self._apply(key, sample(f, *settings, size))
         if size > DRAG_GRID or grids is not None:
             self.sampler.submit("landscape", lambda: (key, sample(f, *settings, size, grids)),
                                 lambda result: self._apply(*result) if result[0] == self._key

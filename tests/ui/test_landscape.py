@@ -183,6 +183,43 @@ def test_a_pan_moves_the_drawn_grid_and_samples_again_when_the_hand_pauses(make_
     assert on_gui == [((20, 30), (20, 30))]
 
 
+def test_a_new_function_is_sampled_once_off_the_gui_thread(make_window, qtbot, ui, monkeypatch):
+    """A typed function is drawn from the full grid the sampler brings: no coarse grid first
+    on the GUI thread (a second sampling, contouring and repaint, ~100 ms there). The grid
+    drawn is f's, and the landscape is redrawn once."""
+    import threading
+
+    from explorer.ui import landscape_model
+
+    window = make_window(expression=HIMMELBLAU, restore=False)
+    qtbot.waitUntil(lambda: window.landscape_model.f2 is not None, timeout=20000)
+    ui.wait_idle(window)
+    calls = []
+    original = landscape_model.sample
+    gui = threading.get_ident()
+
+    def counted(*args):
+        calls.append(threading.get_ident() == gui)
+        return original(*args)
+
+    monkeypatch.setattr(landscape_model, "sample", counted)
+    model = window.landscape_model
+    redrawn = []
+    model.changed.connect(lambda: redrawn.append(model.grid))
+    for text in ("x^2 - y^2 + y^4/4", "sin(x) cos(y) + x^2/10"):
+        calls.clear()
+        redrawn.clear()
+        ui.type_expression(window, text)
+        ui.wait_idle(window)
+        assert calls and not any(calls)  # sampled, and never on the GUI thread
+        assert len(redrawn) == 1
+        grid = model.grid
+        assert grid.z.shape == (landscape_model.GRID, landscape_model.GRID)
+        f = window.session.f
+        for i, j in ((0, 0), (137, 251), (399, 399)):
+            assert grid.z[i, j] == pytest.approx(float(f(grid.xs[j], grid.ys[i])), rel=1e-12)
+
+
 def test_the_cross_section_keeps_its_range_while_the_point_is_dragged(make_window, qtbot, ui):
     """Dragged a little at a time, the point's cross-section keeps its y range while the curve
     fills at least half of it (a new range each frame jitters and re-renders the axes); it
