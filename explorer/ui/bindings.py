@@ -80,9 +80,11 @@ class Throttle(QtCore.QObject):
         self._queued = False
 
     def __call__(self, *_args) -> None:
-        if self._quiet.isActive() or self._queued:
-            self._owed = self._owed or self._quiet.isActive()
+        if self._quiet.isActive():
+            self._owed = True
             Throttle._live.add(self)
+            return
+        if self._queued:  # the call on its way will show the latest state
             return
         if self._after_paint:
             from .worker import after_paint
@@ -98,8 +100,7 @@ class Throttle(QtCore.QObject):
         if not _alive(self):  # its widget went meanwhile
             return
         self._queued = False
-        if not self._owed:
-            Throttle._live.discard(self)
+        Throttle._live.discard(self)
         self._callback()
         self._quiet.start()
 
