@@ -60,21 +60,28 @@ def test_only_the_latest_request_of_a_channel_is_delivered(qtbot):
     assert got == ["second", "other"]
 
 
-def test_results_that_arrive_together_are_delivered_with_a_paint_between(qtbot):
-    """Qt paints between two results: with every result of a burst delivered in one pass, the
-    repaints and input waited behind all of them (up to ~1.5 s in the soak)."""
+def shown_canvas(qtbot, order: list) -> QtWidgets.QWidget:
+    """A shown widget that appends "paint" to ``order`` each time it is painted."""
 
     class Canvas(QtWidgets.QWidget):
         def paintEvent(self, event):
             order.append("paint")
 
-    order = []
     canvas = Canvas()
     qtbot.addWidget(canvas)
     canvas.show()
     qtbot.waitExposed(canvas)
     qtbot.wait(50)
     order.clear()
+    return canvas
+
+
+def test_results_that_arrive_together_are_delivered_with_a_paint_between(qtbot):
+    """Qt paints between two results: with every result of a burst delivered in one pass, the
+    repaints and input waited behind all of them (up to ~1.5 s in the soak)."""
+
+    order = []
+    canvas = shown_canvas(qtbot, order)
     workers = [Worker() for _ in range(3)]
     gate = threading.Event()
     finished = threading.Semaphore(0)
@@ -109,17 +116,8 @@ def test_a_throttle_after_paint_calls_in_a_later_turn_once_the_window_has_painte
     the landscape's race) update in turns of their own, each after the window painted the
     last: a result no longer updates and paints every view in one turn."""
 
-    class Canvas(QtWidgets.QWidget):
-        def paintEvent(self, event):
-            order.append("paint")
-
     order = []
-    canvas = Canvas()
-    qtbot.addWidget(canvas)
-    canvas.show()
-    qtbot.waitExposed(canvas)
-    qtbot.wait(50)
-    order.clear()
+    canvas = shown_canvas(qtbot, order)
     plots = Throttle(lambda: order.append("plots"), 80, canvas, after_paint=True)
     table = Throttle(lambda: order.append("table"), 80, canvas, after_paint=True)
     readout = Throttle(lambda: order.append("readout"), 80, canvas)
