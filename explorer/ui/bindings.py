@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 from PySide6 import QtCore
 
+from .worker import after_paint
+
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -87,8 +89,6 @@ class Throttle(QtCore.QObject):
         if self._queued:  # the call on its way will show the latest state
             return
         if self._after_paint:
-            from .worker import after_paint
-
             self._queued = True
             Throttle._live.add(self)
             after_paint(self._queued_call)
