@@ -14,6 +14,7 @@ for later). The main window calls, in this order::
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 
@@ -167,6 +168,29 @@ def cache_axes(plot) -> None:
     pixmap when the axis changes (a new range, a resize) and keeps one per view."""
     for side in ("left", "bottom", "right", "top"):
         plot.getAxis(side).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+@functools.lru_cache(maxsize=256)
+def mark_brush(color: str, alpha: int = 255) -> QtGui.QBrush:
+    """One brush per colour and alpha for scatter marks, shared: never modify it.
+
+    A scatter's symbol atlas keys each rendered symbol on the brush and pen *objects*, so a
+    brush made anew on every redraw renders the symbol again and adds an atlas entry (kept
+    until the atlas holds 1,000 of them)."""
+    import pyqtgraph as pg
+
+    qcolor = QtGui.QColor(color)
+    qcolor.setAlpha(alpha)
+    return pg.mkBrush(qcolor)
+
+
+@functools.lru_cache(maxsize=256)
+def mark_pen(color: str, width: float = 1.0) -> QtGui.QPen:
+    """One pen per colour and width for the rims of scatter marks, shared like
+    :func:`mark_brush`."""
+    import pyqtgraph as pg
+
+    return pg.mkPen(color, width=width)
 
 
 def pen(key: str, width: float = 2.0, style=QtCore.Qt.PenStyle.SolidLine):

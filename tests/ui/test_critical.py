@@ -157,3 +157,24 @@ def test_every_search_keeps_sympys_caches_bounded(make_window, qtbot, ui, monkey
     searches = len(trims)
     ui.type_expression(window, "(x - a)^2 + y^2")
     qtbot.waitUntil(lambda: len(trims) > searches, timeout=20000)  # the landscape's search
+
+
+def test_redrawn_markers_reuse_their_rendered_symbols(make_window, qtbot):
+    """Each search redraws the markers with the same brushes and pens, so the scatter's symbol
+    atlas (keyed on those objects) keeps one rendered symbol per kind instead of growing by
+    one per marker per redraw."""
+    window = make_window(expression="a*x^3 - 3x", restore=False)
+    wait_points(window, qtbot)
+    markers = window.critical_overlay.markers
+    for a in (0.5, 1.5, 2.0, 3.0, 0.75, 1.25):
+        window.session.set_parameter("a", a)
+        qtbot.waitUntil(lambda a=a: not window.is_busy()
+                        and window.critical_model.points
+                        and abs(float(window.critical_model.points[0].point[0])
+                                + 1 / math.sqrt(a)) < 1e-9, timeout=20000)
+        # f' = 3a x^2 - 3: a maximum at -1/sqrt(a), an inflection at 0, a minimum at 1/sqrt(a)
+        r = 1 / math.sqrt(a)
+        np.testing.assert_allclose(window.critical_overlay.marker_positions(),
+                                   [[-r, 2 * r], [0, 0], [r, -2 * r]], atol=1e-9)
+        window.curve_view.viewport().repaint()
+        assert len(markers.fragmentAtlas) <= 3

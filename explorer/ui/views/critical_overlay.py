@@ -8,7 +8,7 @@ from PySide6 import QtCore
 
 from ...core.session import Session
 from ..critical_model import CriticalModel
-from ..theme import COLORS
+from ..theme import COLORS, mark_brush, mark_pen
 from .curve_view import CurveView
 
 SYMBOLS = {"minimum": "t1", "maximum": "t", "inflection": "d", "saddle": "s",
@@ -53,7 +53,7 @@ class CriticalOverlay(QtCore.QObject):
         points = self.model.points if self.session.show_critical_points else []
         self.markers.setVisible(bool(points))
         spots = [{"pos": (float(p.point[0]), p.value), "symbol": SYMBOLS[p.kind],
-                  "brush": pg.mkBrush(COLORS[p.kind]), "pen": pg.mkPen("#ffffff", width=1.5),
+                  "brush": mark_brush(COLORS[p.kind]), "pen": mark_pen("#ffffff", 1.5),
                   "data": p} for p in points]
         self.markers.setData(spots)
         self._labelled = points if len(points) <= MAX_LABELS else []

@@ -13,7 +13,7 @@ from PySide6 import QtCore
 from ...core.session import Session
 from ..bindings import signals_blocked
 from ..landscape_model import LandscapeModel
-from ..theme import COLORS, pen, style_plot
+from ..theme import COLORS, mark_brush, mark_pen, pen, style_plot
 from .curve_view import Curve, CurvePoint
 
 ARROW = 0.14  # the point's arrows, as a fraction of the view's smaller side
@@ -271,8 +271,8 @@ class LandscapeView(pg.PlotWidget):
     def _draw_critical(self) -> None:
         spots = [{"pos": (float(p.point[0]), float(p.point[1])),
                   "symbol": KIND_SYMBOLS.get(p.kind, "s"),
-                  "brush": pg.mkBrush(COLORS.get(p.kind, COLORS["degenerate"])),
-                  "pen": pg.mkPen("#ffffff", width=1.5), "data": p}
+                  "brush": mark_brush(COLORS.get(p.kind, COLORS["degenerate"])),
+                  "pen": mark_pen("#ffffff", 1.5), "data": p}
                  for p in self.model.critical]
         self.markers.setData(spots)
         self.markers.setVisible(bool(spots) and self.session.show_critical_points)

@@ -12,10 +12,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from ..race_model import RaceModel
-from ..theme import COLORS
+from ..theme import COLORS, mark_brush
 from .curve_view import Curve, CurvePoint
 from .landscape_view import LandscapeView, arrows
-from .race_plots import run_brush
 
 MAX_MARKERS = 60  # step markers per run: every step while few, evenly spaced beyond
 ARROW_MIN = 0.09  # the selected run's next step is drawn at least this long (view fraction)
@@ -298,7 +297,7 @@ class RaceOverlay(QtCore.QObject):
                 t.status)
             if end is not None and len(pts):
                 ends.append({"pos": (float(pts[-1, 0]), float(pts[-1, 1])), "symbol": end[0],
-                             "brush": run_brush(end[1]), "pen": self._end_pen,
+                             "brush": mark_brush(end[1]), "pen": self._end_pen,
                              "size": 12 if end[0] == "x" else 8})
         outline = np.concatenate(outlines) if outlines else np.empty((0, 2))
         self.shadow.setData(outline[:, 0], outline[:, 1])
@@ -340,7 +339,7 @@ class RaceOverlay(QtCore.QObject):
                 selected = i == m.selected
                 xs.append(float(t.points[k, 0]))
                 ys.append(float(t.points[k, 1]))
-                brushes.append(run_brush(m.runs[i].color_hex))
+                brushes.append(mark_brush(m.runs[i].color_hex))
                 pens.append(self._edge_pens[selected])
                 sizes.append(14 if selected else 11)
         # arrays, brushes and pens reused: the scatter's symbol atlas keys on them

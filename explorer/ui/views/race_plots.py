@@ -7,19 +7,18 @@ landscapes) the plot shows f − m + ε instead, m the least value of any run, a
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ...core.session import Session
 from ..bindings import Throttle
 from ..race_model import RaceModel
 from ..readouts import RefreshWhenShown
-from ..theme import COLORS, LEFT_AXIS_WIDTH, on_theme_changed, style_plot
+from ..theme import COLORS, LEFT_AXIS_WIDTH, mark_brush, mark_pen, on_theme_changed, style_plot
 
 LINE_WIDTH = 2.0
 SELECTED_WIDTH = 3.4
@@ -32,15 +31,6 @@ def run_pen(color: str, width: float = LINE_WIDTH, style=QtCore.Qt.PenStyle.Soli
     p = pg.mkPen(color, width=width, style=style)
     p.setCosmetic(True)
     return p
-
-
-@functools.lru_cache(maxsize=128)
-def run_brush(color: str, alpha: int = 255) -> QtGui.QBrush:
-    """One brush per run colour and alpha, shared by the race's views: a scatter's symbol
-    atlas looks each brush up per point and per redraw."""
-    qcolor = QtGui.QColor(color)
-    qcolor.setAlpha(alpha)
-    return pg.mkBrush(qcolor)
 
 
 def log_shift(arrays) -> tuple[float | None, float]:
@@ -123,9 +113,9 @@ class _RunLayer:
         # brushes and the pen made once per race: the symbol atlas caches renderings by these
         # objects, so new ones per cursor move would re-render every dot (~2 ms a move)
         self.brushes: list = []
-        self.dot_pen = pg.mkPen(COLORS["axis_text"], width=1)
+        self.dot_pen = mark_pen(COLORS["axis_text"], 1)
         on_theme_changed(widget, lambda _name: setattr(
-            self, "dot_pen", pg.mkPen(COLORS["axis_text"], width=1)))
+            self, "dot_pen", mark_pen(COLORS["axis_text"], 1)))
         # the range is set by _fit, not by pyqtgraph's auto-range (see there)
         self.plot.disableAutoRange()
         self.plot.hideButtons()
@@ -173,7 +163,7 @@ class _RunLayer:
                 curve.setData([], [])
                 curve.hide()
         self.ys = list(ys_list)
-        self.brushes = [run_brush(runs[i].color_hex) if ys is not None else None
+        self.brushes = [mark_brush(runs[i].color_hex) if ys is not None else None
                         for i, ys in enumerate(ys_list)]
         self.end = [last_finite(ys) if ys is not None else -1 for ys in ys_list]
         self.marks = {}
@@ -190,7 +180,7 @@ class _RunLayer:
             symbols.append(symbol)
             brushes.append(self.brushes[i])
             # a white rim keeps the dot apart from the curve it ends; the cross needs none
-            pens.append(pg.mkPen(COLORS["point_edge"], width=1) if symbol == "o" else None)
+            pens.append(mark_pen(COLORS["point_edge"], 1) if symbol == "o" else None)
             sizes.append(13 if symbol == "x" else 8)
         self.ends.setData(xs, vs, symbol=symbols, symbolBrush=brushes, symbolPen=pens,
                           symbolSize=sizes)
