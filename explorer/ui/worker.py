@@ -9,7 +9,6 @@ Results come back on the GUI thread one at a time, each after the window has pai
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import sys
 import threading
@@ -36,13 +35,9 @@ class GuiCollector(QtCore.QObject):
     as the app) to the permanent generation with ``gc.freeze()``; later full
     collections see only the objects made since (~1 ms after a function change, against
     ~220 ms; tests/benchmarks/bench_stalls.py). Reference counting still frees frozen
-    objects; only a cycle among them would never be freed.
-
-    After a full collection, at most every ``TRIM_EVERY_MS``, the C allocator hands the
-    memory it holds freed back to the system (:func:`release_freed_memory`)."""
+    objects; only a cycle among them would never be freed."""
 
     FREEZE_AFTER_MS = 5000
-    TRIM_EVERY_MS = 20_000
 
     def __init__(self, interval_ms: int = 500):
         super().__init__()
@@ -53,8 +48,6 @@ class GuiCollector(QtCore.QObject):
         self.frozen = False
         self._age = QtCore.QElapsedTimer()
         self._age.start()
-        self._since_trim = QtCore.QElapsedTimer()
-        self._since_trim.start()
         gc.disable()
         self.timer = QtCore.QTimer(self, interval=interval_ms)
         self.timer.timeout.connect(self.check)
@@ -76,40 +69,6 @@ class GuiCollector(QtCore.QObject):
             gc.collect(1)
         else:
             gc.collect(2)
-            if self._since_trim.elapsed() >= self.TRIM_EVERY_MS:
-                self._since_trim.restart()
-                release_freed_memory()
-
-
-def release_freed_memory() -> bool:
-    """Hand the memory the C allocator holds freed back to the system; True if it could.
-
-    glibc's malloc keeps what the app frees (a sampled grid, a race's arrays, a repaint's
-    images: freed by the thousand, in the main heap and in each worker thread's arena) for
-    reuse, and returns only the top of each heap. ``malloc_trim`` gives back every whole free
-    page inside them too: a 2,000-step soak trimmed every 25 steps held 449 MiB after its
-    warm-up, against 509 MiB untrimmed (the collector trims less often, and gets part of
-    that). Elsewhere than glibc (macOS, Windows, musl) there is nothing to call and nothing
-    is done."""
-    trim = _malloc_trim()
-    if trim is None:
-        return False
-    trim(0)
-    return True
-
-
-@functools.cache
-def _malloc_trim():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
 
 
 def collect_garbage_in_gui_thread() -> None:

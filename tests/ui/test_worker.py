@@ -8,17 +8,13 @@ Qt objects outside the GUI thread while it may be painting them.
 from __future__ import annotations
 
 import gc
-import os
-import sys
 import threading
 import time
 
-import pytest
 from PySide6 import QtWidgets
 
-from explorer.ui import worker as worker_module
 from explorer.ui.bindings import Throttle
-from explorer.ui.worker import GuiCollector, Worker, after_paint_pending, release_freed_memory
+from explorer.ui.worker import GuiCollector, Worker, after_paint_pending
 
 
 class Cycle:
@@ -172,44 +168,3 @@ def test_full_collections_after_the_first_scan_only_what_came_since(qtbot):
         assert Cycle.freed_in == [threading.get_ident()]
     finally:
         gc.unfreeze()  # the rest of this test process collects as it did
-
-
-def resident_mib() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux") or worker_module._malloc_trim() is None,
-                    reason="malloc_trim is glibc's")
-def test_freed_memory_goes_back_to_the_system():
-    """Blocks freed in the middle of the heap stay resident (the allocator keeps them for
-    reuse) until they are released; one block in a hundred is kept, so the heap's top cannot
-    simply shrink."""
-    blocks = [bytes(4000) + bytes([i % 256]) for i in range(40_000)]  # ~160 MiB, malloc's
-    kept = blocks[::100]
-    held = resident_mib()
-    del blocks
-    freed = resident_mib()
-    assert freed > held - 40  # freed, but still resident
-    assert release_freed_memory()
-    assert resident_mib() < freed - 100
-    assert len(kept) == 400
-
-
-def test_a_full_collection_releases_freed_memory_at_most_every_interval(qtbot, monkeypatch):
-    calls = []
-    monkeypatch.setattr(worker_module, "release_freed_memory", lambda: calls.append(1))
-    collector = GuiCollector(interval_ms=10**6)
-    collector.timer.stop()
-    collector.frozen = True  # no freeze here: only the collections
-    collector.thresholds = (-1, -1, -1)  # every check is a full collection
-    collector.TRIM_EVERY_MS = 0
-    collector.check()
-    assert calls == [1]
-    collector.TRIM_EVERY_MS = 10**9  # just released: not again until the interval has passed
-    collector.check()
-    assert calls == [1]
-    collector.thresholds = (-1, -1, 10**9)  # a younger generation's collection releases nothing
-    collector.TRIM_EVERY_MS = 0
-    collector.check()
-    assert calls == [1]
