@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from ..race_model import RaceModel
-from ..theme import COLORS, mark_brush
+from ..theme import COLORS, mark_brush, mark_pen
 from .curve_view import Curve, CurvePoint
 from .landscape_view import LandscapeView, arrows
 
@@ -195,8 +195,6 @@ class RaceOverlay(QtCore.QObject):
             item.setZValue(37 + z)
             item.setAcceptHoverEvents(False)
             plot.addItem(item, ignoreBounds=True)
-        self._edge_pens = {False: pg.mkPen("#000000", width=1.5), True: pg.mkPen("#ffffff", width=2.5)}
-        self._end_pen = pg.mkPen("#000000", width=1)  # the rim of a run's end mark
         self.start = CurvePoint("#ffffff", "#dddddd", symbol="star", size=19,
                                 tooltip="The race's start: drag it, or click the landscape")
         self.start.setPen(pg.mkPen("#000000", width=1.5))
@@ -297,7 +295,7 @@ class RaceOverlay(QtCore.QObject):
                 t.status)
             if end is not None and len(pts):
                 ends.append({"pos": (float(pts[-1, 0]), float(pts[-1, 1])), "symbol": end[0],
-                             "brush": mark_brush(end[1]), "pen": self._end_pen,
+                             "brush": mark_brush(end[1]), "pen": mark_pen("#000000", 1),
                              "size": 12 if end[0] == "x" else 8})
         outline = np.concatenate(outlines) if outlines else np.empty((0, 2))
         self.shadow.setData(outline[:, 0], outline[:, 1])
@@ -340,7 +338,7 @@ class RaceOverlay(QtCore.QObject):
                 xs.append(float(t.points[k, 0]))
                 ys.append(float(t.points[k, 1]))
                 brushes.append(mark_brush(m.runs[i].color_hex))
-                pens.append(self._edge_pens[selected])
+                pens.append(mark_pen("#ffffff", 2.5) if selected else mark_pen("#000000", 1.5))
                 sizes.append(14 if selected else 11)
         # arrays, brushes and pens reused: the scatter's symbol atlas keys on them
         self.iterates.setData(x=xs, y=ys, brush=brushes, pen=pens, size=sizes)
