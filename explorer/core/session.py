@@ -11,6 +11,7 @@ last *valid* one beside the text as typed, so a typo never blanks the views.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -87,6 +88,8 @@ class Session:
         self._subscribers: list[tuple[frozenset | None, Callback]] = []
         self._pending: set[str] | None = None
         self._batch_depth = 0
+        self._call_later: Callable[[Callable[[], object]], object] | None = None  # see spread()
+        self._owed: dict[Callback, frozenset] = {}  # spread notifications not yet made
         self.expression: str = expression if expression is not None else DEFAULT_EXPRESSION
         self.function = None  # last valid Function (parameters at their defaults)
         self.error = None  # ExpressionError of the current text, or None
@@ -140,6 +143,33 @@ class Session:
     def disconnect_all(self) -> None:
         """No more notifications (the window that drew this session is going away)."""
         self._subscribers = []
+        self._owed = {}
+
+    @contextlib.contextmanager
+    def spread(self, call_later: Callable[[Callable[[], object]], object]):
+        """Notifications made inside reach each subscriber later, through ``call_later(fn)``
+        (one call per subscriber, in subscription order), instead of all at once.
+
+        A GUI passes a function that calls ``fn`` in a later turn of its event loop: a whole
+        new state (an undo, an opened file) then redraws one view per turn, each painted before
+        the next starts, instead of every view in one long turn. The state itself changes at
+        once; only the notifications wait. A subscriber already owed a notification gets one
+        call for both (the fields joined), and a notification made meanwhile outside the block
+        pays what it was owed with it (:meth:`owes` tells whether any is still on its way)."""
+        previous, self._call_later = self._call_later, call_later
+        try:
+            yield self
+        finally:
+            self._call_later = previous
+
+    def owes(self) -> bool:
+        """Some subscriber has a notification from :meth:`spread` still on its way."""
+        return bool(self._owed)
+
+    def _pay(self, callback: Callback) -> None:
+        fields = self._owed.pop(callback, None)
+        if fields is not None and any(cb is callback for _w, cb in self._subscribers):
+            callback(self, fields)
 
     @contextlib.contextmanager
     def batch(self):
@@ -166,8 +196,16 @@ class Session:
 
     def _emit(self, fields: frozenset) -> None:
         for wanted, callback in list(self._subscribers):
-            if wanted is None or wanted & fields:
-                callback(self, fields)
+            if not (wanted is None or wanted & fields):
+                continue
+            if self._call_later is None:
+                owed = self._owed.pop(callback, None) if self._owed else None
+                callback(self, fields if owed is None else fields | owed)
+            elif callback in self._owed:  # a call is on its way: it brings these fields too
+                self._owed[callback] |= fields
+            else:
+                self._owed[callback] = fields
+                self._call_later(functools.partial(self._pay, callback))
 
     # -- the function ------------------------------------------------------------------------
     def set_expression(self, text: str, function=None, error=None) -> None:

@@ -206,6 +206,75 @@ def test_batch_still_notifies_when_the_block_raises():
 
 
 # --------------------------------------------------------------------------------------------
+# spread(): notifications handed to a caller who makes them later (a GUI's next turns)
+
+
+def test_spread_notifies_each_subscriber_later_in_its_own_call():
+    s = Session("a*x + b")
+    queue = []
+    first, x0_only, unrelated = watch(s), watch(s, "x0"), watch(s, "show_second_derivative")
+    with s.spread(queue.append):
+        s.restore({**s.to_dict(), "expression": "x^2", "x0": 2.0})
+    # the state is there at once; nobody has heard of it yet
+    assert s.expression == "x^2" and s.x0 == 2.0 and s.parameters == {}
+    assert first.calls == [] and x0_only.calls == [] and s.owes()
+    assert len(queue) == 2  # one call per subscriber that wants these fields
+    queue.pop(0)()
+    changed = {"expression", "function", "parameters", "x0"}
+    assert first.fields == [changed]
+    assert x0_only.calls == [] and s.owes()
+    queue.pop(0)()
+    assert x0_only.fields == [changed] and unrelated.calls == [] and not s.owes()
+
+
+def test_spread_joins_what_a_subscriber_is_owed_into_one_call():
+    s = Session("x^2")
+    queue = []
+    rec = watch(s)
+    with s.spread(queue.append):
+        s.set_x0(1.0)
+        s.set_h(0.25)
+    assert len(queue) == 1
+    queue[0]()
+    assert rec.fields == [{"x0", "h"}]
+    queue[0]()  # a second call of the same handle owes nothing any more
+    assert rec.fields == [{"x0", "h"}]
+
+
+def test_a_change_made_meanwhile_pays_what_was_owed_at_once():
+    s = Session("x^2")
+    queue = []
+    rec = watch(s)
+    with s.spread(queue.append):
+        s.set_x0(1.0)
+    s.set_h(0.25)  # outside the block: at once, and with the owed x0
+    assert rec.fields == [{"x0", "h"}] and not s.owes()
+    queue[0]()  # the late call finds nothing owed
+    assert rec.fields == [{"x0", "h"}]
+
+
+def test_spread_skips_subscribers_gone_before_their_turn():
+    s = Session("x^2")
+    queue = []
+    rec, other = watch(s), watch(s)
+    with s.spread(queue.append):
+        s.set_x0(1.0)
+    s.disconnect(rec)
+    for call in queue:
+        call()
+    assert rec.calls == [] and other.fields == [{"x0"}] and not s.owes()
+    with s.spread(queue.append):
+        s.set_x0(2.0)
+    s.disconnect_all()  # the window is closing: nothing is owed any more
+    assert not s.owes()
+    queue[-1]()
+    assert other.fields == [{"x0"}]
+    s.connect(None, rec)
+    s.set_x0(3.0)  # the block has ended: at once again
+    assert rec.fields == [{"x0"}]
+
+
+# --------------------------------------------------------------------------------------------
 # The expression, the last valid function and the error
 
 

@@ -17,8 +17,10 @@ from explorer.core.race import DEFAULT_RUNS
 
 
 def settle(qtbot, window):
-    """Wait until the history has looked at the latest change."""
-    qtbot.waitUntil(lambda: not window.history._timer.isActive(), timeout=10000)
+    """Wait until the history has looked at the latest change (an applied document tells
+    its subscribers, the history among them, over the next turns)."""
+    qtbot.waitUntil(lambda: not window.session.owes() and not window.history._timer.isActive(),
+                    timeout=10000)
     QtWidgets.QApplication.processEvents()
 
 
@@ -51,6 +53,43 @@ def test_a_function_edit_typed_key_by_key_is_one_entry(window, qtbot, ui):
     assert window.session.function.text == "a*x^2 + 1"
     redo(qtbot, window)
     assert window.session.expression == "cos(x)"
+
+
+def test_an_undo_redraws_the_views_one_turn_each_after_it(window, qtbot, ui):
+    """An undo puts the whole state back at once, and the views learn of it in later turns of
+    the event loop, one each (painted between), not all in the turn that applies it."""
+    view, panel = window.curve_view, window.parameters_panel
+    ui.type_expression(window, "cos(x)")
+    settle(qtbot, window)
+    calls, applying = [], []
+    redraw, refresh = view._redraw_all, panel.refresh
+
+    def spy(name, method):
+        def call(*args, **kwargs):
+            calls.append((name, bool(applying)))
+            return method(*args, **kwargs)
+        return call
+
+    view._redraw_all, panel.refresh = spy("curve", redraw), spy("sliders", refresh)
+    apply = window.apply_document
+
+    def applying_document(*args, **kwargs):
+        applying.append(True)
+        try:
+            apply(*args, **kwargs)
+            assert window.session.expression == "a*x^2 + 1"  # the state is back at once
+        finally:
+            applying.clear()
+
+    window.apply_document = applying_document
+    undo(qtbot, window)
+    ui.wait_idle(window)
+    assert sorted(calls) == [("curve", False), ("sliders", False)]
+    xs, ys = view.f_item.getData()  # drawn: the restored a x^2 + 1 with a = 1
+    finite = np.isfinite(ys)
+    assert finite.sum() > 100
+    np.testing.assert_allclose(ys[finite], xs[finite] ** 2 + 1, rtol=1e-12, atol=1e-12)
+    assert list(panel.rows) == ["a"] and panel.rows["a"].isVisibleTo(panel)
 
 
 def test_parameter_changes_and_their_names(window, qtbot):
