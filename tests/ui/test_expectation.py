@@ -14,6 +14,15 @@ from explorer.core.integration import monte_carlo
 from explorer.ui.panels.expectation_panel import tick_to_n
 
 
+@pytest.fixture(autouse=True)
+def sympy_has_time(monkeypatch):
+    """SymPy gets 30 s of its thread's CPU here, not the app's 2 s: beside the suite's other
+    workers a cold exact expectation once took over 2 s, and the lab showed quadrature where
+    these tests read SymPy's exact values. Falling back when SymPy runs out of time is tested
+    in tests/core/test_integration.py, with a limit of its own."""
+    monkeypatch.setattr("explorer.ui.expectation_model.EXACT_TIME_LIMIT", 30.0)
+
+
 def slider_point(slider, fraction):
     """Where a fraction of the slider's groove is, in the slider's coordinates."""
     return QtCore.QPointF(8 + fraction * (slider.width() - 16), slider.height() / 2)
@@ -98,6 +107,27 @@ def test_x_squared_under_a_normal(make_window, qtbot, ui):
     # sigma_g is exact: Var X^2 = E[X^4] - 25 = (mu^4 + 6 mu^2 sigma^2 + 3 sigma^4) - 25 = 48
     assert model.sigma_g == pytest.approx(math.sqrt(48.0), rel=1e-12) and model.sigma_g_is_exact
     assert shown(values["law"]) == pytest.approx(math.sqrt(48.0 / s.mc_n), rel=1e-3)
+    assert not window.expectation_panel.message.isVisible()
+
+
+def test_sympy_out_of_time_gives_way_to_quadrature(make_window, qtbot, ui, monkeypatch):
+    """No closed form within the time SymPy is given: the lab says so and shows SciPy's
+    adaptive quadrature of g p, with its error bound."""
+    from scipy.integrate import quad
+
+    monkeypatch.setattr("explorer.ui.expectation_model.EXACT_TIME_LIMIT", 0.3)
+    window = make_window(expression="cos(x^3)/(2 + sin(x))", restore=False)
+    open_lab(window, qtbot, ui)
+    set_normal(window, qtbot, ui, 0.5, 1.0)
+    values, model = window.expectation_panel.values, window.expectation_model
+    assert model.exact.method == "quadrature"
+    assert values["method"].text().startswith("adaptive quadrature, error ≈ ")
+    p = stats.norm(0.5, 1.0).pdf
+    reference = sum(quad(lambda t: math.cos(t**3) / (2 + math.sin(t)) * p(t), lo, hi,
+                         limit=200, epsabs=1e-13)[0]
+                    for lo, hi in ((-math.inf, 0.5), (0.5, math.inf)))
+    assert float(model.exact) == pytest.approx(reference, abs=1e-9)
+    assert shown(values["exact"]) == pytest.approx(reference, rel=1e-5)
     assert not window.expectation_panel.message.isVisible()
 
 
