@@ -150,9 +150,10 @@ class Session:
         """Notifications made inside reach each subscriber later, through ``call_later(fn)``
         (one call per subscriber, in subscription order), instead of all at once.
 
-        A GUI passes a function that calls ``fn`` in a later turn of its event loop: a whole
-        new state (an undo, an opened file) then redraws one view per turn, each painted before
-        the next starts, instead of every view in one long turn. The state itself changes at
+        A GUI passes a function that calls ``fn`` in a later turn of its event loop
+        (explorer.ui.worker.InTurns): a whole new state (an undo, an opened file) then redraws
+        its views over several turns, painted in between, instead of all in one long turn.
+        The state itself changes at
         once; only the notifications wait. A subscriber already owed a notification gets one
         call for both (the fields joined), and a notification made meanwhile outside the block
         pays what it was owed with it (:meth:`owes` tells whether any is still on its way)."""

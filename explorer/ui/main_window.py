@@ -32,7 +32,7 @@ from .panels.taylor_panel import TaylorPanel
 from .race_model import RaceModel
 from .regression_model import RegressionModel
 from .taylor_model import TaylorModel
-from .worker import Worker, after_paint
+from .worker import InTurns, Worker
 
 # the labs with one View action each (named <lab>_action), whose open state a session keeps
 LAB_ACTIONS = LAB_NAMES
@@ -139,6 +139,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.file_path: str | None = None  # the session file opened or saved last
         self.started_up = False
         self.worker = Worker(self)  # parsing: short jobs, never queued behind typesetting
+        self._in_turns = InTurns()  # how an applied document reaches the views (apply_document)
         self.typeset_worker = Worker(self)
         # Symbolic analysis of the parsed function (Taylor derivatives, critical points):
         # seconds at worst, so never in the way of a parse.
@@ -807,10 +808,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """Make ``doc`` (checked by explorer.core.document.check_document) the current state:
         the session (at once, its views told over the next turns), the labs, the open labs.
         ``parsed``: its texts already parsed (see :meth:`load_document`)."""
-        # The views learn of the new state one per turn of the event loop, each painted before
-        # the next: an undo of a function redrew and repainted six to ten views in one turn
-        # (100-200 ms with every dock open), now each view's share is a turn of its own.
-        with self.session.spread(after_paint):
+        # The views learn of the new state over a few turns of the event loop, each painted
+        # before the next: an undo redrew and repainted six to ten views in one turn (in a
+        # soak's undo stalls: ~30 ms applying, then ~35 ms painting the curve, ~20 the race
+        # plots, and more), now a few milliseconds of updates per turn (worker.InTurns).
+        with self.session.spread(self._in_turns):
             self.session.restore(doc["session"], parsed)
         labs = doc.get("labs", {})
         if "jacobian" in labs:

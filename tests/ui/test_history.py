@@ -55,9 +55,9 @@ def test_a_function_edit_typed_key_by_key_is_one_entry(window, qtbot, ui):
     assert window.session.expression == "cos(x)"
 
 
-def test_an_undo_redraws_the_views_one_turn_each_after_it(window, qtbot, ui):
+def test_an_undo_redraws_the_views_in_turns_after_it(window, qtbot, ui):
     """An undo puts the whole state back at once, and the views learn of it in later turns of
-    the event loop, one each (painted between), not all in the turn that applies it."""
+    the event loop (worker.InTurns, painted between), not all in the turn that applies it."""
     view, panel = window.curve_view, window.parameters_panel
     ui.type_expression(window, "cos(x)")
     settle(qtbot, window)

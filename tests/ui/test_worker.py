@@ -8,13 +8,14 @@ Qt objects outside the GUI thread while it may be painting them.
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import time
 
 from PySide6 import QtWidgets
 
 from explorer.ui.bindings import Throttle
-from explorer.ui.worker import GuiCollector, Worker, after_paint_pending
+from explorer.ui.worker import GuiCollector, InTurns, Worker, after_paint_pending
 
 
 class Cycle:
@@ -148,6 +149,45 @@ def test_a_throttle_after_paint_calls_in_a_later_turn_once_the_window_has_painte
     qtbot.waitUntil(lambda: not after_paint_pending(), timeout=5000)
     qtbot.wait(120)
     assert "orphan" not in order and not Throttle.pending()
+
+
+def test_calls_in_turns_share_a_turn_up_to_the_budget_and_paint_between(qtbot):
+    """An applied document's ~40 notifications: cheap ones share a turn, and once a turn's
+    calls have taken the budget the rest wait until the window has painted."""
+    order = []
+    canvas = shown_canvas(qtbot, order)
+    spread = InTurns(budget_ms=15)
+
+    def call(name, ms=0.0):
+        def run():
+            order.append(name)
+            canvas.update()
+            time.sleep(ms / 1000)
+        return run
+
+    for name in ("a", "b", "c"):  # cheap: one turn for all three and the next
+        spread(call(name))
+    spread(call("slow", 20))  # past the budget: what follows waits for a paint
+    spread(call("d"))
+    assert order == [] and spread.pending()  # nothing at once
+    qtbot.waitUntil(lambda: "d" in order and not spread.pending(), timeout=5000)
+    assert order[:order.index("d") + 1] == ["a", "b", "c", "slow", "paint", "d"]
+
+    # a call that raises leaves the rest to run after the next paint
+    order.clear()
+    errors = []
+    previous, sys.excepthook = sys.excepthook, lambda *exc: errors.append(exc[1])
+
+    def boom():
+        raise RuntimeError("boom")
+
+    try:
+        spread(boom)
+        spread(call("after"))
+        qtbot.waitUntil(lambda: "after" in order, timeout=5000)
+    finally:
+        sys.excepthook = previous
+    assert [str(e) for e in errors] == ["boom"] and not spread.pending()
 
 
 def test_full_collections_after_the_first_scan_only_what_came_since(qtbot):
