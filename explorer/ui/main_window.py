@@ -1206,7 +1206,8 @@ class MainWindow(QtWidgets.QMainWindow):
             from ..core.expression import parse
 
             self.session.set_expression(DEFAULT_EXPRESSION, function=parse(DEFAULT_EXPRESSION))
-        self.session.set_expression(text, function=function, error=error)
+        with self.session.spread(self._in_turns):  # as an undo's: views updated over turns
+            self.session.set_expression(text, function=function, error=error)
 
     def _begin_history(self) -> None:
         if self.history.recording:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6 import QtCore
 
@@ -88,3 +89,34 @@ def test_typo_at_close_comes_back_with_its_error(make_window, qtbot, ui):
     qtbot.waitUntil(lambda: again.session.expression == "x^2 +", timeout=20000)
     assert again.session.error is not None and str(again.session.function.expr) == "x**2"
     assert again.function_panel.error_label.isVisible()
+
+
+def test_a_typed_function_reaches_the_views_after_the_turn_that_applies_it(make_window, qtbot,
+                                                                            ui):
+    """The parsed text is applied at once; the views redraw in later turns, a few
+    milliseconds of updates each (worker.InTurns), so no single turn redraws and repaints
+    every view."""
+    window = make_window(expression="x^2", restore=False)
+    view, applying, calls = window.curve_view, [], []
+    redraw, apply = view._redraw_all, window._apply_parsed
+
+    def spy(*args, **kwargs):
+        calls.append(bool(applying))
+        return redraw(*args, **kwargs)
+
+    def applying_parsed(result):
+        applying.append(True)
+        try:
+            apply(result)
+            assert window.session.expression == result[0]  # the text is there at once
+        finally:
+            applying.clear()
+
+    view._redraw_all, window._apply_parsed = spy, applying_parsed
+    ui.type_expression(window, "x^3 - 3x")
+    assert calls and not any(calls)
+    xs, ys = view.f_item.getData()
+    finite = np.isfinite(ys)
+    assert finite.sum() > 100
+    np.testing.assert_allclose(ys[finite], xs[finite] ** 3 - 3 * xs[finite], rtol=1e-12,
+                               atol=1e-12)
