@@ -227,29 +227,24 @@ def test_spread_notifies_each_subscriber_later_in_its_own_call():
     assert x0_only.fields == [changed] and unrelated.calls == [] and not s.owes()
 
 
-def test_spread_joins_what_a_subscriber_is_owed_into_one_call():
+@pytest.mark.parametrize("h_inside", [True, False])
+def test_spread_owes_a_subscriber_one_call_at_most(h_inside):
+    """Inside the block, a second change joins the call on its way; outside it, the change is
+    told at once with what was owed, and the late call finds nothing left."""
     s = Session("x^2")
     queue = []
     rec = watch(s)
     with s.spread(queue.append):
         s.set_x0(1.0)
+        if h_inside:
+            s.set_h(0.25)
+    if not h_inside:
         s.set_h(0.25)
+        assert rec.fields == [{"x0", "h"}] and not s.owes()
     assert len(queue) == 1
     queue[0]()
-    assert rec.fields == [{"x0", "h"}]
-    queue[0]()  # a second call of the same handle owes nothing any more
-    assert rec.fields == [{"x0", "h"}]
-
-
-def test_a_change_made_meanwhile_pays_what_was_owed_at_once():
-    s = Session("x^2")
-    queue = []
-    rec = watch(s)
-    with s.spread(queue.append):
-        s.set_x0(1.0)
-    s.set_h(0.25)  # outside the block: at once, and with the owed x0
     assert rec.fields == [{"x0", "h"}] and not s.owes()
-    queue[0]()  # the late call finds nothing owed
+    queue[0]()  # a second call of the same handle owes nothing any more
     assert rec.fields == [{"x0", "h"}]
 
 
