@@ -115,8 +115,11 @@ def bench_pan(app, frames: int, sample_every_frame: bool = False) -> list[float]
         window = make_window(app)
         (x0, x1), (y0, y1) = window.session.xy_range
 
-        def back_and_forth(i):  # 40 px either way and back
-            offset = 40 * np.sin(2 * np.pi * (i + 1) / 40)
+        def back_and_forth(i):  # 40 px either way and back, 4 px a frame
+            # (a sine's frames at its crests moved the view less than a pixel: nothing to
+            # paint, and the frame waited for the refine timer, or never came)
+            t = (i + 1) % 40
+            offset = 4 * t if t <= 10 else 80 - 4 * t if t <= 30 else 4 * t - 160
             return offset, offset / 2
 
         # from an empty corner, not the point
