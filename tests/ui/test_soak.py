@@ -24,6 +24,7 @@ the long form on demand::
     SOAK_STEPS=20000 python -m pytest tests/ui/test_soak.py -s      # long form
     SOAK_STALL_BAR=1 ...                                            # fail on any stall > 100 ms
     SOAK_PROFILE=1 ...                                              # where the stalls went
+    SOAK_TIMING=1 ...                  # what ran inside the stalls, timed (no stack sampling)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ STALL_MS = 100.0  # the issue's bar (counted always, asserted with SOAK_STALL_BA
 HANG_MS = 5000.0  # asserted always
 STALL_BAR = bool(os.environ.get("SOAK_STALL_BAR"))
 PROFILE = bool(os.environ.get("SOAK_PROFILE"))  # where the stalls spent their time (Heartbeat)
+TIMING = bool(os.environ.get("SOAK_TIMING"))  # what ran inside each stall (Timings)
 
 ONE_D = ("a*sin(x) + x^2/4", "x^3 - 2x", "sigmoid(b*x)", "exp(-x^2/2)", "relu(x) - relu(x - 1)")
 TWO_D = ("(1 - x)^2 + 100(y - x^2)^2", "x^2 - y^2 + y^4/4", "x^2 + 3y^2", "sin(x) cos(y)")
@@ -80,6 +82,7 @@ class Heartbeat(QtCore.QObject):
         self._main = threading.get_ident()
         self._watching = False
         self.profile: dict[str, int] = {}
+        self.timings: Timings | None = None
 
     def start(self):
         self.last = time.perf_counter()
@@ -97,6 +100,8 @@ class Heartbeat(QtCore.QObject):
         gap = (now - self.last) * 1000.0
         if gap > STALL_MS:
             self.stalls.append((gap, self.doing))
+            if self.timings is not None:
+                self.timings.stall(self.last, now, self.doing)
         self.last = now
 
     def _watch(self):
@@ -134,6 +139,72 @@ class Heartbeat(QtCore.QObject):
     def report(self, top=25):
         ranked = sorted(self.profile.items(), key=lambda kv: -kv[1])[:top]
         return "\n".join(f"    {n * 5:6d} ms  {k}" for k, n in ranked)
+
+
+class Timings:
+    """Every plot's paint, every worker result delivered and every session notification, timed
+    on the GUI thread and charged to the stall it fell in, by the action under way.
+
+    On demand (SOAK_TIMING=1), as SOAK_PROFILE, but safe: it reads no other thread's frames
+    (SOAK_PROFILE's sampling crashed CPython 3.11 here in two runs of two). Made before the
+    window, whose views subscribe to the session as they are built."""
+
+    def __init__(self, monkeypatch):
+        import pyqtgraph as pg
+
+        from explorer.core.session import Session
+        from explorer.ui.worker import Worker
+
+        self.events: list[tuple[float, float, str]] = []  # (start, duration, what), ms
+        self.stalls: list[tuple[float, float, str]] = []  # (start, end, action), ms
+        timed = self._timed
+        monkeypatch.setattr(pg.GraphicsView, "paintEvent", timed(
+            pg.GraphicsView.paintEvent,
+            lambda view, _event: f"paint {type(view).__name__} {view.parent().objectName()}"))
+        deliver = Worker._deliver
+        monkeypatch.setattr(Worker, "_deliver", lambda worker, message: timed(
+            deliver, lambda *_: "result " + worker._callbacks.get(message[0], ("?",))[0])(
+                worker, message))
+        connect = Session.connect
+
+        def connect_timed(session, fields, callback):
+            code = getattr(callback, "__code__", None)
+            where = (f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}" if code
+                     else type(callback).__name__)
+            return connect(session, fields, timed(callback, lambda *_: f"notify {where}"))
+
+        monkeypatch.setattr(Session, "connect", connect_timed)
+
+    def _timed(self, function, name):
+        def call(*args):
+            label = name(*args)  # before: a delivered result leaves its worker's books
+            start = time.perf_counter() * 1000.0
+            try:
+                return function(*args)
+            finally:
+                self.events.append((start, time.perf_counter() * 1000.0 - start, label))
+        return call
+
+    def stall(self, start_s: float, end_s: float, doing: str) -> None:
+        self.stalls.append((start_s * 1000.0, end_s * 1000.0, doing.split(": ")[-1]))
+
+    def report(self, top: int = 12) -> str:
+        """Per action: its stalls, their time, and what ran inside them (nested calls each
+        count: a result's notifications inside its delivery)."""
+        inside: dict[str, dict[str, float]] = {}
+        spent: dict[str, list[float]] = {}
+        for start, end, action in self.stalls:
+            spent.setdefault(action, []).append(end - start)
+            names = inside.setdefault(action, {})
+            for t, duration, name in self.events:
+                if start <= t <= end:
+                    names[name] = names.get(name, 0.0) + min(duration, end - t)
+        lines = []
+        for action, gaps in sorted(spent.items(), key=lambda kv: -sum(kv[1])):
+            lines.append(f"  {action}: {len(gaps)} stalls, {sum(gaps):.0f} ms in them")
+            ranked = sorted(inside[action].items(), key=lambda kv: -kv[1])[:top]
+            lines += [f"    {ms:7.0f} ms  {name}" for name, ms in ranked if ms >= 1.0]
+        return "\n".join(lines)
 
 
 def widget_pos(view, x, y):
@@ -303,6 +374,7 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
                         lambda t, e, tb: errors.append(f"{t.__name__}: {e}"))
     # Opening a saved file and the restore prompt never block a scripted user.
     monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: None)
+    timings = Timings(monkeypatch) if TIMING else None
     window = make_window(expression=ONE_D[0], restore=False)
     qtbot.waitUntil(lambda: window.regression_loss_view is not None, timeout=30000)
     # every dock open: the labs through their actions, then every dock shown
@@ -315,6 +387,7 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
     rng = random.Random(int(os.environ.get("SOAK_SEED", "20261122")))
     soak = Soak(window, qtbot, ui, tmp_path, rng)
     heartbeat = Heartbeat()
+    heartbeat.timings = timings
     soak.every_function()
     soak.run(WARM_UP, heartbeat, errors)  # every path once: compiles, caches, first views
     ui.wait_idle(window, timeout=60000)
@@ -350,6 +423,9 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
           f"{len(gaps)} (median {gaps[len(gaps) // 2] if gaps else 0:.0f} ms), the worst "
           f"{[(round(g), d) for g, d in worst]}")
     print("resident memory (step, MiB):", soak.memory + [(STEPS, round(after / 2**20))])
+    if timings is not None:
+        print("what ran inside the stalls (timed):")
+        print(timings.report())
     if PROFILE:
         print("where the stalls spent their time (inclusive, sampled every 5 ms):")
         print(heartbeat.report())
