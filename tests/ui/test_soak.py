@@ -87,6 +87,8 @@ class Heartbeat(QtCore.QObject):
     def start(self):
         self.last = time.perf_counter()
         self.timer.start()
+        if self.timings is not None:
+            self.timings.recording = True
         self._watching = PROFILE
         if PROFILE:
             threading.Thread(target=self._watch, daemon=True).start()
@@ -100,8 +102,8 @@ class Heartbeat(QtCore.QObject):
         gap = (now - self.last) * 1000.0
         if gap > STALL_MS:
             self.stalls.append((gap, self.doing))
-            if self.timings is not None:
-                self.timings.stall(self.last, now, self.doing)
+        if self.timings is not None:
+            self.timings.tick(self.last, now, self.doing if gap > STALL_MS else None)
         self.last = now
 
     def _watch(self):
@@ -147,7 +149,10 @@ class Timings:
 
     On demand (SOAK_TIMING=1), as SOAK_PROFILE, but safe: it reads no other thread's frames
     (SOAK_PROFILE's sampling crashed CPython 3.11 here in two runs of two). Made before the
-    window, whose views subscribe to the session as they are built."""
+    window, whose views subscribe to the session as they are built. It records once the
+    heartbeat starts (after warm-up), and each tick charges what ran since the last one to
+    the stall, if that was one, and lets it go: what it holds stays small however long the
+    soak, and the memory measured is the app's."""
 
     def __init__(self, monkeypatch):
         import pyqtgraph as pg
@@ -155,8 +160,10 @@ class Timings:
         from explorer.core.session import Session
         from explorer.ui.worker import Worker
 
-        self.events: list[tuple[float, float, str]] = []  # (start, duration, what), ms
-        self.stalls: list[tuple[float, float, str]] = []  # (start, end, action), ms
+        self.events: list[tuple[float, float, str]] = []  # since the last tick: start, ms, what
+        self.stalls: dict[str, list[float]] = {}  # action -> its stalls (ms)
+        self.inside: dict[str, dict[str, float]] = {}  # action -> what ran in them -> ms
+        self.recording = False
         timed = self._timed
         monkeypatch.setattr(pg.GraphicsView, "paintEvent", timed(
             pg.GraphicsView.paintEvent,
@@ -182,27 +189,29 @@ class Timings:
             try:
                 return function(*args)
             finally:
-                self.events.append((start, time.perf_counter() * 1000.0 - start, label))
+                if self.recording:
+                    self.events.append((start, time.perf_counter() * 1000.0 - start, label))
         return call
 
-    def stall(self, start_s: float, end_s: float, doing: str) -> None:
-        self.stalls.append((start_s * 1000.0, end_s * 1000.0, doing.split(": ")[-1]))
-
-    def report(self, top: int = 12) -> str:
-        """Per action: its stalls, their time, and what ran inside them (nested calls each
-        count: a result's notifications inside its delivery)."""
-        inside: dict[str, dict[str, float]] = {}
-        spent: dict[str, list[float]] = {}
-        for start, end, action in self.stalls:
-            spent.setdefault(action, []).append(end - start)
-            names = inside.setdefault(action, {})
+    def tick(self, start_s: float, end_s: float, stalled_in: str | None) -> None:
+        """A heartbeat tick: what ran since the last goes to the stall, if that was one
+        (nested calls each count: a result's notifications inside its delivery)."""
+        if stalled_in is not None:
+            action = stalled_in.split(": ")[-1]
+            start, end = start_s * 1000.0, end_s * 1000.0
+            self.stalls.setdefault(action, []).append(end - start)
+            names = self.inside.setdefault(action, {})
             for t, duration, name in self.events:
                 if start <= t <= end:
                     names[name] = names.get(name, 0.0) + min(duration, end - t)
+        self.events.clear()
+
+    def report(self, top: int = 12) -> str:
+        """Per action: its stalls, their time, and what ran inside them."""
         lines = []
-        for action, gaps in sorted(spent.items(), key=lambda kv: -sum(kv[1])):
+        for action, gaps in sorted(self.stalls.items(), key=lambda kv: -sum(kv[1])):
             lines.append(f"  {action}: {len(gaps)} stalls, {sum(gaps):.0f} ms in them")
-            ranked = sorted(inside[action].items(), key=lambda kv: -kv[1])[:top]
+            ranked = sorted(self.inside[action].items(), key=lambda kv: -kv[1])[:top]
             lines += [f"    {ms:7.0f} ms  {name}" for name, ms in ranked if ms >= 1.0]
         return "\n".join(lines)
 
