@@ -153,10 +153,10 @@ class Session:
         A GUI passes a function that calls ``fn`` in a later turn of its event loop
         (explorer.ui.worker.InTurns): a whole new state (an undo, an opened file) then redraws
         its views over several turns, painted in between, instead of all in one long turn.
-        The state itself changes at
-        once; only the notifications wait. A subscriber already owed a notification gets one
-        call for both (the fields joined), and a notification made meanwhile outside the block
-        pays what it was owed with it (:meth:`owes` tells whether any is still on its way)."""
+        The state itself changes at once; only the notifications wait. A subscriber already
+        owed a notification gets one call for both (the fields joined), and a notification
+        made meanwhile outside the block pays what it was owed with it (:meth:`owes` tells
+        whether any is still on its way)."""
         previous, self._call_later = self._call_later, call_later
         try:
             yield self

@@ -53,7 +53,7 @@ def c_heap_in_use_mib() -> float:
                     or not hasattr(ctypes.CDLL(None), "mallinfo2"), reason="glibc's mallinfo2")
 def test_typesetting_keeps_no_glyphs_behind():
     """Each font matplotlib opens keeps every glyph loaded into it: 600 formulas held ~5 MiB
-    more of the C heap than 100 did, and the fonts now go with each formula."""
+    more of the C heap than 100 did; the fonts now go every ``FONTS_KEPT_FOR`` formulas."""
     formula = r"\frac{{\partial f}}{{\partial x}} = 2 x - 400 x \left(- x^{{2}} + y\right) - {}"
     for i in range(100):
         render(formula.format(i))
