@@ -5,6 +5,12 @@ time from a Python loop with NumPy scalars: ~11 ms for the ~380 lines of a 1000x
 plus ~4 ms to play them back, on every frame of a pan or zoom and after every function change.
 Here each level's lines of one axis are computed with NumPy and drawn with one ``drawLines``
 call: the same lines, pens and alphas (the pixels are the same: tests/ui/test_grid.py).
+
+A level whose lines would move no pixel by a whole level of 255 is left out: the grid's pen
+differs from the background by ~25 levels in the app's themes, so GridItem's finest level
+(alpha ~7, a line every 4-5 px) only rounds some pixels by one, yet drew ~100 full-height
+lines with alpha into the grid's cached pixmap: 20-40 ms after every change of range, a new
+function's (tests/ui/test_grid.py).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ class Grid(pg.GridItem):
         if ul[1] > br[1]:
             ul[1], br[1] = br[1], ul[1]
         spacing = self.opts["tickSpacing"]
+        contrast = self._contrast()
         last = [None, None]
         for level in range(self.grid_depth - 1, -1, -1):
             d = 10.0 ** np.floor(np.log10(np.abs((br - ul) / 10.0**level)) + 0.5)
@@ -53,6 +60,8 @@ class Grid(pg.GridItem):
                 if level >= len(spacing[ax]) or d[ax] < last[ax]:
                     continue
                 alpha = int(np.clip(5 * (dim[ax] / count[ax] - 3), 0, 50))
+                if alpha * contrast < 255:  # under one level on any pixel: nothing to see
+                    continue
                 pen = QtGui.QPen(self.opts["pen"])
                 color = pen.color()
                 color.setAlpha(alpha)
@@ -68,3 +77,14 @@ class Grid(pg.GridItem):
                     lines = [QtCore.QLineF(ul[other], a, br[other], a) for a in at.tolist()]
                 if lines:
                     painter.drawLines(lines)
+
+    def _contrast(self) -> int:
+        """The largest difference, in levels of 255, between the pen's colour and the view's
+        background in any channel (255 when the background is not one opaque colour)."""
+        view = self.getViewWidget()
+        brush = view.backgroundBrush() if view is not None else None
+        if brush is None or brush.style() != QtCore.Qt.BrushStyle.SolidPattern \
+                or brush.color().alpha() != 255:
+            return 255
+        a, b = self.opts["pen"].color(), brush.color()
+        return max(abs(a.red() - b.red()), abs(a.green() - b.green()), abs(a.blue() - b.blue()))
