@@ -109,6 +109,76 @@ def test_loss_curves_are_f_along_the_core_trajectories(race, qtbot):
     assert session.race_runs[4].label in view.loss_plot.getPlotItem().titleLabel.text
 
 
+def test_the_same_race_again_draws_no_curve_again(race, qtbot, monkeypatch):
+    """A refresh with the race unchanged (the compiled runner's rerun, a drag released) leaves
+    every curve's cached pixels alone; a new selection re-draws the two curves it restyles,
+    and a new race every curve, with f along the new trajectories."""
+    from explorer.ui.views import curve_view
+
+    painted = []
+    paint = curve_view.Curve.paint
+    monkeypatch.setattr(curve_view.Curve, "paint", lambda item, *a: (
+        painted.append(item), paint(item, *a))[1])
+    session, model = race()
+    view = shown(qtbot, RacePlots(session, model))
+    n_runs = len(session.race_runs)
+    assert {id(c) for c in painted} >= {id(c) for c in view.loss.curves + view.grad.curves}
+    painted.clear()
+    view.refresh()
+    model.changed.emit()
+    qtbot.wait(200)  # past the refresh throttle
+    assert painted == []
+    model.select(3)  # from run 0: runs 0 and 3 restyled, in both plots
+    qtbot.wait(100)
+    assert {id(c) for c in painted} == {id(layer.curves[i]) for layer in (view.loss, view.grad)
+                                        for i in (0, 3)}
+    painted.clear()
+    session.set_race_start((1.5, -0.4))
+    qtbot.waitUntil(lambda: model.start == (1.5, -0.4), timeout=20000)
+    qtbot.wait(200)
+    assert {id(c) for c in painted} == {id(c) for c in view.loss.curves + view.grad.curves}
+    assert len(view.loss.curves) == n_runs
+    for i, spec in enumerate(session.race_runs):
+        np.testing.assert_allclose(view.curve_data(i)[1], bowl(core_trajectory(session, spec).points),
+                                   rtol=1e-12, atol=0)
+
+
+class PaintCounter(QtCore.QObject):
+    """Counts the paint events of the widgets it is installed on."""
+
+    def __init__(self, *widgets):
+        super().__init__()
+        self.counts = {id(w): 0 for w in widgets}
+        for w in widgets:
+            w.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        if event.type() == QtCore.QEvent.Type.Paint and id(obj) in self.counts:
+            self.counts[id(obj)] += 1
+        return False
+
+
+def test_a_new_race_paints_each_plot_once(race, qtbot):
+    """A race on other decades re-ranges both log axes: each plot is painted once for it (the
+    view's new transform applied at once, not in the paint, which then painted again), with
+    the cursor's dots on the new curves."""
+    session, model = race()
+    view = shown(qtbot, RacePlots(session, model))
+    ports = (view.loss_plot.viewport(), view.grad_plot.viewport())
+    counter = PaintCounter(*ports)
+    ranges = view.loss.plot.getViewBox().viewRange()[1]
+    session.set_race_start((40.0, -12.0))  # f ~ 2,000 against ~7: three decades more
+    qtbot.waitUntil(lambda: model.start == (40.0, -12.0), timeout=20000)
+    qtbot.wait(300)
+    assert view.loss.plot.getViewBox().viewRange()[1][1] > ranges[1] + 2
+    assert list(counter.counts.values()) == [1, 1]
+    xs, vs = view.cursor_dots()  # on the new curves (at their ends: the cursor follows them)
+    drawn = [view.curve_data(i) for i in range(len(session.race_runs))]
+    assert vs.size == len(drawn)
+    for k, v, (steps, values) in zip(xs, vs, drawn, strict=True):
+        assert k == steps[-1] and v == pytest.approx(values[-1], rel=1e-12)
+
+
 def test_cursor_follows_the_model(race, qtbot):
     session, model = race()
     view = shown(qtbot, RacePlots(session, model))

@@ -19,6 +19,7 @@ from ..bindings import Throttle
 from ..race_model import RaceModel
 from ..readouts import RefreshWhenShown
 from ..theme import COLORS, LEFT_AXIS_WIDTH, mark_brush, mark_pen, on_theme_changed, style_plot
+from .curve_view import Curve
 
 LINE_WIDTH = 2.0
 SELECTED_WIDTH = 3.4
@@ -106,7 +107,10 @@ class _RunLayer:
     def __init__(self, widget: pg.PlotWidget):
         self.widget = widget
         self.plot = widget.getPlotItem()
-        self.curves: list[pg.PlotDataItem | None] = []
+        self.curves: list[Curve | None] = []
+        self.drawn: list[tuple | None] = []  # per curve: ((colour, width), values) it shows
+        self._ends_shown = None  # what the end marks show
+        self._dots_shown = None  # ... and the dots at the cursor
         self.ys: list[np.ndarray | None] = []
         self.end: list[int] = []
         self.marks: dict[int, tuple[int, float, str]] = {}  # run -> (step, value, symbol)
@@ -133,35 +137,50 @@ class _RunLayer:
         self.plot.addItem(self.cursor, ignoreBounds=True)
 
     def set_curves(self, runs, trajectories, ys_list, selected: int) -> None:
-        """One curve per run with data (``ys_list[i]`` None for a disabled run)."""
+        """One curve per run with data (``ys_list[i]`` None for a disabled run).
+
+        A curve whose values, colour, width and place are those it already shows is left
+        alone: the same race again (compiled now, or re-sent after a drag, a selection or a
+        change that does not touch it) repaints nothing, where every curve's cached pixels
+        were drawn again, each plot twice when two refreshes came close."""
         # curves are kept and re-used: a race recomputed per frame of a drag re-sets data only
         while len(self.curves) < len(ys_list):
             self.curves.append(None)
+        while len(self.drawn) < len(ys_list):
+            self.drawn.append(None)
         for i, ys in enumerate(ys_list):
             curve = self.curves[i]
             if ys is None:
-                if curve is not None:
+                if curve is not None and self.drawn[i] is not None:
                     curve.setData([], [])
                     curve.hide()
+                self.drawn[i] = None
                 continue
             if curve is None:
-                curve = self.curves[i] = self.plot.plot(connect="finite")
-                # 2,000 steps in a few hundred pixels: drawn with the extremes of each pixel
-                # column (the look of every point at a tenth of the segments)
-                curve.setDownsampling(auto=True, method="peak")
-                curve.setClipToView(True)
-                # the cursor line crosses every curve: cached as pixels, a cursor move (60 a
-                # second in playback) blits them instead of stroking every path again
-                curve.curve.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                # drawn in pixels with the vertices the stroke needs (Curve, thin.py): 2,000
+                # steps keep ~100 where a run is smooth; cached as pixels, so a cursor move
+                # (60 a second in playback) blits the curves instead of stroking them again
+                curve = self.curves[i] = Curve(pen=None, name=None)
+                curve.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                self.plot.addItem(curve)
             width = SELECTED_WIDTH if i == selected else LINE_WIDTH
-            curve.setPen(run_pen(runs[i].color_hex, width))
+            look = (runs[i].color_hex, width)
+            before = self.drawn[i]
+            if before is not None and before[0] == look and np.array_equal(before[1], ys,
+                                                                               equal_nan=True):
+                continue
+            self.drawn[i] = (look, np.array(ys, dtype=float))
+            curve.setPen(run_pen(*look))
             curve.setZValue(SELECTED_Z if i == selected else CURVE_Z)
-            curve.setData(np.arange(len(ys), dtype=float), ys, connect="finite")
+            with np.errstate(all="ignore"):  # the axis is log: the curve holds log10 of ys
+                shown = np.where(ys > 0, np.log10(np.where(ys > 0, ys, 1.0)), np.nan)
+            curve.setData(np.arange(len(ys), dtype=float), shown)
             curve.show()
-        for curve in self.curves[len(ys_list):]:
-            if curve is not None:
-                curve.setData([], [])
-                curve.hide()
+        for i in range(len(ys_list), len(self.curves)):
+            if self.curves[i] is not None and self.drawn[i] is not None:
+                self.curves[i].setData([], [])
+                self.curves[i].hide()
+            self.drawn[i] = None
         self.ys = list(ys_list)
         self.brushes = [mark_brush(runs[i].color_hex) if ys is not None else None
                         for i, ys in enumerate(ys_list)]
@@ -182,8 +201,12 @@ class _RunLayer:
             # a white rim keeps the dot apart from the curve it ends; the cross needs none
             pens.append(mark_pen(COLORS["point_edge"], 1) if symbol == "o" else None)
             sizes.append(13 if symbol == "x" else 8)
-        self.ends.setData(xs, vs, symbol=symbols, symbolBrush=brushes, symbolPen=pens,
-                          symbolSize=sizes)
+        shown = (xs, vs, symbols, sizes, [runs[i].color_hex for i in self.marks],
+                 COLORS["point_edge"])
+        if shown != self._ends_shown:  # the same marks again: nothing to repaint
+            self._ends_shown = shown
+            self.ends.setData(xs, vs, symbol=symbols, symbolBrush=brushes, symbolPen=pens,
+                              symbolSize=sizes)
         self._fit(ys_list)
 
     def _fit(self, ys_list) -> None:
@@ -208,6 +231,9 @@ class _RunLayer:
         if fitted != self._range:
             self._range = fitted
             self.plot.setRange(xRange=fitted[0], yRange=fitted[1], padding=0.02)
+            # the view's new transform now, not at the start of its next paint: applied there,
+            # it re-dirtied every item and the plot painted twice per new range
+            self.plot.getViewBox().prepareForPaint()
 
     def move_cursor(self, step: int, selected: int) -> None:
         """The line and a dot per run at ``step`` (a run that stopped earlier: its last
@@ -224,8 +250,11 @@ class _RunLayer:
             vs.append(float(ys[k]))
             brushes.append(self.brushes[i])
             sizes.append(9 if i == selected else 7)
-        self.dots.setData(xs, vs, symbol="o", symbolBrush=brushes, symbolPen=self.dot_pen,
-                          symbolSize=sizes)
+        shown = (xs, vs, sizes, [b.color().rgba() for b in brushes], self.dot_pen.color().rgba())
+        if shown != self._dots_shown:  # the same dots again (the same race): no repaint
+            self._dots_shown = shown
+            self.dots.setData(xs, vs, symbol="o", symbolBrush=brushes, symbolPen=self.dot_pen,
+                              symbolSize=sizes)
 
 
 class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
@@ -390,12 +419,9 @@ class RacePlots(RefreshWhenShown, QtWidgets.QWidget):
     @staticmethod
     def _data(layer: _RunLayer, index: int):
         curve = layer.curves[index] if 0 <= index < len(layer.curves) else None
-        if curve is None or not curve.isVisible():
+        if curve is None or not curve.isVisible() or curve.xData is None:
             return np.array([]), np.array([])
-        xs, ys = curve.getOriginalDataset()  # getData() is log10 on a log axis
-        if xs is None:
-            return np.array([]), np.array([])
-        return np.asarray(xs), np.asarray(ys)
+        return np.asarray(curve.xData), 10.0 ** np.asarray(curve.yData)  # it holds log10
 
     def end_mark(self, index: int) -> tuple[int, float, str] | None:
         """(step, value as drawn, symbol: "x" diverged, "o" converged) of the mark ending run
