@@ -384,6 +384,53 @@ def test_export_a_view_from_the_menu(make_window, qtbot, ui, tmp_path, monkeypat
     assert not (tmp_path / "missing").exists()
 
 
+def test_a_png_is_written_while_the_window_keeps_painting(make_window, qtbot, ui, tmp_path,
+                                                            monkeypatch, warnings):
+    """File > Export view as PNG at 4x: the figure is drawn on the GUI thread, then encoded and
+    written on another while the event loop turns (a 10 ms timer ticks; the encoding here is
+    made to take 0.3 s more, as a slow disk would). The file is the figure drawn; a failure in
+    the writer is told as before and leaves nothing."""
+    import threading
+    import time
+
+    window = make_window(expression="sin(x)", restore=False)
+    built(qtbot, ui, window)
+    write = ex._write_png
+    threads = []
+
+    def slow_write(image, path):
+        threads.append(threading.current_thread() is not threading.main_thread())
+        time.sleep(0.3)
+        write(image, path)
+
+    monkeypatch.setattr(ex, "_write_png", slow_write)
+    ticks = []
+    timer = QtCore.QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    png = tmp_path / "curve.png"
+    start = time.monotonic()
+    assert ex.export_named_view(window, "curve", png, scale=4) and not warnings
+    timer.stop()
+    assert threads == [True]
+    assert len([t for t in ticks if t > start]) >= 10  # ~30 ticks while the writer slept
+    image = QtGui.QImage(str(png))
+    w, h = ex.figure_size(window.curve_view)
+    assert (image.width(), image.height()) == (4 * w, 4 * h)
+    drawn = ex.view_image(window.curve_view, 4).convertToFormat(image.format())
+    assert drawn == image  # pixel for pixel: the figure, encoded without loss
+    assert no_leftovers(tmp_path)
+
+    def failing(image, path):  # the disk fills while the writer writes
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(ex, "_write_png", failing)
+    other = tmp_path / "other.png"
+    assert not ex.export_named_view(window, "curve", other, scale=2)
+    assert str(other) in warnings[-1][1] and "No space left" in warnings[-1][1]
+    assert not other.exists() and no_leftovers(tmp_path)
+
+
 def test_export_all_and_copy_from_the_menu(make_window, qtbot, ui, tmp_path, monkeypatch,
                                            warnings):
     window = make_window(expression="sin(x)", restore=False)
