@@ -60,6 +60,53 @@ def test_himmelblau_preset_draws_the_landscape_and_its_critical_points(make_wind
     qtbot.waitUntil(lambda: window.central.currentWidget() is window.curve_splitter, timeout=20000)
 
 
+def placed_one_by_one(lines, xy_range, limit):
+    """Where each level's label goes, as the view placed them before, candidate by candidate:
+    on its line, inside the view's margins, the first point of the 64 nearest its line's
+    median distance from the middle that is clear of the labels placed."""
+    (x0, x1), (y0, y1) = xy_range
+    cx, cy, wx, wy = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    labelled = lines if len(lines) <= limit else lines[::2][:limit]
+    placed, out = [], []
+    for level, xs, ys in labelled:
+        inside = (np.isfinite(xs) & (xs > x0 + 0.07 * wx) & (xs < x1 - 0.07 * wx)
+                  & (ys > y0 + 0.04 * wy) & (ys < y1 - 0.04 * wy))
+        if not inside.any():
+            continue
+        px, py = xs[inside], ys[inside]
+        d = (px - cx) ** 2 + (py - cy) ** 2
+        for i in np.argsort(np.abs(d - np.median(d)))[:64]:
+            if all(abs(px[i] - qx) > 0.1 * wx or abs(py[i] - qy) > 0.05 * wy
+                   for qx, qy in placed):
+                placed.append((float(px[i]), float(py[i])))
+                out.append((f"{level:.3g}", float(px[i]), float(py[i])))
+                break
+    return out
+
+
+@pytest.mark.parametrize("a", [11.0, 9.5, 13.0])
+def test_level_labels_sit_on_their_lines_apart(make_window, qtbot, a):
+    """Each level's value is written on its line (f there is the level), inside the view,
+    apart from the others, where the candidate-by-candidate placing put it; a parameter
+    moved (a slider frame) places them again."""
+    from explorer.ui.views.landscape_view import MAX_LEVEL_LABELS
+
+    window = make_window(expression="(x^2+y-a)^2+(x+y^2-7)^2", restore=False)
+    s = window.session
+    qtbot.waitUntil(lambda: window.landscape_model.f2 is not None, timeout=20000)
+    s.set_parameter("a", a)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=30000)
+    view, model = window.landscape_view, window.landscape_model
+    shown = [(label.textItem.toPlainText(), label.pos().x(), label.pos().y())
+             for label in view.level_labels if label.isVisible()]
+    assert len(shown) >= 5
+    assert shown == placed_one_by_one(model.lines, s.xy_range, MAX_LEVEL_LABELS)
+    f = model.f2
+    span = model.levels[-1] - model.levels[0]
+    for text, x, y in shown:
+        assert abs(float(f(x, y)) - float(text)) < 0.01 * span + 0.001 * abs(float(text))
+
+
 def test_dragging_the_point_and_the_direction(make_window, qtbot, ui):
     window = make_window(expression="sin(x)", restore=False)
     text = open_landscape(window, qtbot, "Himmelblau")
