@@ -118,3 +118,29 @@ def test_a_thinned_curve_draws_the_pixels_of_the_whole_one(qtbot, monkeypatch):
     assert (ink ^ ink_whole).sum() < 0.035 * ink_whole.sum()
     assert np.abs(thinned.astype(int) - whole.astype(int)).mean() < 0.1
     assert (ink ^ ink_theirs).sum() < 0.06 * ink_theirs.sum()
+
+
+def test_infinite_and_huge_values_are_breaks_without_a_warning(qtbot):
+    """inf, NaN and values whose pixels overflow (1e308) break the line where they are, and
+    neither thinning nor the mapping to pixels warns (a warning raised in a paint would take
+    the app down)."""
+    import warnings
+
+    xs = np.linspace(-4.0, 4.0, 2000)
+    ys = np.sin(xs)
+    ys[300], ys[301], ys[900] = np.inf, -np.inf, np.nan
+    ys[1500:] = 1e308
+    with np.errstate(over="ignore"):
+        py = 200.0 - 1e10 * ys  # 1e308 * 1e10: -inf, as a steep view maps it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tx, ty = thin_polyline(48.0 * xs, py)
+    finite = np.isfinite(tx) & np.isfinite(ty)
+    assert (~finite).sum() >= 4 and tx[0] == 48.0 * xs[0]
+    item = Curve(pen=pg.mkPen("#c03020", width=2.5), name="f")
+    item.setData(xs, ys)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = render(qtbot, item)
+    assert not [w for w in caught if "explorer" in w.filename], caught
+    assert (image.min(axis=2) < 128).sum() > 500  # the finite stretches were drawn

@@ -130,7 +130,8 @@ class Curve(pg.PlotCurveItem):
         # the same line given in pixels. So map the vertices to pixels, keep those the
         # stroke needs (thin.py: ~150 of 2,000 samples of a smooth curve) and draw them there.
         connect = self.opts["connect"]
-        xs, ys = t.m11() * self.xData + t.m31(), t.m22() * self.yData + t.m32()
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e308 in pixels: a break
+            xs, ys = t.m11() * self.xData + t.m31(), t.m22() * self.yData + t.m32()
         if connect == "finite":  # a polyline with breaks; "pairs" (residuals) are segments
             xs, ys = thin_polyline(xs, ys)
         p.save()

@@ -32,8 +32,8 @@ def thin_polyline(px: np.ndarray, py: np.ndarray, tol: float = TOLERANCE_PX,
         if x.size < 3:
             break
         x0, y0, x1, y1, x2, y2 = x[:-2], y[:-2], x[1:-1], y[1:-1], x[2:], y[2:]
-        dx, dy = x2 - x0, y2 - y0
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # inf - inf: NaN, a vertex that stays
+            dx, dy = x2 - x0, y2 - y0
             cross = np.abs(dx * (y1 - y0) - dy * (x1 - x0))  # |chord| x distance from it
             chord2 = dx * dx + dy * dy
             along = (x1 - x0) * dx + (y1 - y0) * dy  # |chord| x the projection's position
