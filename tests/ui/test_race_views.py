@@ -179,6 +179,29 @@ def test_a_new_race_paints_each_plot_once(race, qtbot):
         assert k == steps[-1] and v == pytest.approx(values[-1], rel=1e-12)
 
 
+def test_hiding_the_tick_values_keeps_the_plots_where_they_are(race, qtbot):
+    """A function of x alone empties the race: the log plots hide their tick values (they
+    would number an empty range) and keep their layout, so they paint once, not once more
+    after a relayout; a function of (x, y) again shows the values, still in place."""
+    session, model = race()
+    view = shown(qtbot, RacePlots(session, model))
+    boxes = [layer.plot.getViewBox() for layer in (view.loss, view.grad)]
+    where = [box.geometry() for box in boxes]
+    counter = PaintCounter(view.loss_plot.viewport(), view.grad_plot.viewport())
+    session.set_expression("x^2")
+    qtbot.waitUntil(lambda: not model.trajectories, timeout=20000)
+    qtbot.wait(300)
+    assert view.message.shown_text() and not view.loss.plot.getAxis("bottom").style["showValues"]
+    assert [box.geometry() for box in boxes] == where
+    assert list(counter.counts.values()) == [1, 1]
+    session.set_expression(BOWL)
+    qtbot.waitUntil(lambda: bool(model.trajectories), timeout=20000)
+    qtbot.wait(300)
+    assert view.loss.plot.getAxis("bottom").style["showValues"]
+    assert [box.geometry() for box in boxes] == where
+    assert list(counter.counts.values()) == [2, 2]
+
+
 def test_cursor_follows_the_model(race, qtbot):
     session, model = race()
     view = shown(qtbot, RacePlots(session, model))

@@ -93,6 +93,11 @@ def _plot(left: str, bottom: str | None) -> pg.PlotWidget:
     plot.setLogMode(x=False, y=True)
     # plots stacked on a linked x axis need equal left axes (see theme.LEFT_AXIS_WIDTH)
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+    # the step axis keeps the height it has with its values shown, hidden or not (see
+    # show_tick_values): a height that changed with them laid the plot out again after its
+    # paint, and every item was painted a second time
+    bottom = plot.getAxis("bottom")
+    bottom.setHeight(bottom.maximumHeight())
     widget.setMinimumHeight(120)
     return widget
 
