@@ -113,7 +113,7 @@ class _RunLayer:
         self.widget = widget
         self.plot = widget.getPlotItem()
         self.curves: list[Curve | None] = []
-        self.drawn: list[tuple | None] = []  # per curve: ((colour, width), values) it shows
+        self.looks: list[tuple | None] = []  # per curve: its (colour, width), None if hidden
         self._ends_shown = None  # what the end marks show
         self._dots_shown = None  # ... and the dots at the cursor
         self.ys: list[np.ndarray | None] = []
@@ -151,15 +151,15 @@ class _RunLayer:
         # curves are kept and re-used: a race recomputed per frame of a drag re-sets data only
         while len(self.curves) < len(ys_list):
             self.curves.append(None)
-        while len(self.drawn) < len(ys_list):
-            self.drawn.append(None)
+        while len(self.looks) < len(ys_list):
+            self.looks.append(None)
         for i, ys in enumerate(ys_list):
             curve = self.curves[i]
             if ys is None:
-                if curve is not None and self.drawn[i] is not None:
+                if curve is not None and self.looks[i] is not None:
                     curve.setData([], [])
                     curve.hide()
-                self.drawn[i] = None
+                self.looks[i] = None
                 continue
             if curve is None:
                 # drawn in pixels with the vertices the stroke needs (Curve, thin.py): 2,000
@@ -170,11 +170,11 @@ class _RunLayer:
                 self.plot.addItem(curve)
             width = SELECTED_WIDTH if i == selected else LINE_WIDTH
             look = (runs[i].color_hex, width)
-            before = self.drawn[i]
-            if before is not None and before[0] == look and np.array_equal(before[1], ys,
-                                                                               equal_nan=True):
+            shown = self.ys[i] if i < len(self.ys) else None  # the values it shows
+            if look == self.looks[i] and shown is not None and np.array_equal(shown, ys,
+                                                                              equal_nan=True):
                 continue
-            self.drawn[i] = (look, np.array(ys, dtype=float))
+            self.looks[i] = look
             curve.setPen(run_pen(*look))
             curve.setZValue(SELECTED_Z if i == selected else CURVE_Z)
             with np.errstate(all="ignore"):  # the axis is log: the curve holds log10 of ys
@@ -182,10 +182,10 @@ class _RunLayer:
             curve.setData(np.arange(len(ys), dtype=float), shown)
             curve.show()
         for i in range(len(ys_list), len(self.curves)):
-            if self.curves[i] is not None and self.drawn[i] is not None:
+            if self.curves[i] is not None and self.looks[i] is not None:
                 self.curves[i].setData([], [])
                 self.curves[i].hide()
-            self.drawn[i] = None
+            self.looks[i] = None
         self.ys = list(ys_list)
         self.brushes = [mark_brush(runs[i].color_hex) if ys is not None else None
                         for i, ys in enumerate(ys_list)]
