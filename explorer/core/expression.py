@@ -549,6 +549,12 @@ class Function:
     def __hash__(self) -> int:
         return hash((self.expr, self.variables, tuple(sorted(self._parameters.items()))))
 
+    def __reduce__(self):
+        """Pickled as its expression, names and parameter values (for a child process, see
+        :mod:`.offload`); compiled code and derivatives are made again where it is loaded."""
+        return (_unpickle_function, (self.text, self.expr, tuple(self._symbols.items()),
+                                     tuple(self._param_symbols.items()), self._parameters))
+
     def with_parameters(self, **values: float) -> Function:
         """A new Function with some parameter values replaced (unknown names raise KeyError)."""
         unknown = set(values) - set(self._parameters)
@@ -719,3 +725,27 @@ class Function:
             for j in range(i, n):
                 out[i, j] = out[j, i] = float(self.diff(vi, self.variables[j])(*point))
         return out
+
+
+_UNPICKLED: OrderedDict = OrderedDict()  # (expr, symbols, parameter symbols) -> Function
+_UNPICKLED_LOCK = threading.Lock()
+UNPICKLED_KEPT = 16
+
+
+def _unpickle_function(text, expr, symbols, param_symbols, parameters) -> Function:
+    """A pickled :class:`Function` loaded again. The functions loaded are kept (the last
+    ``UNPICKLED_KEPT`` expressions), so that the same expression with new parameter values (a
+    slider moved) shares the derivatives SymPy already made for it."""
+    key = (expr, symbols, param_symbols)
+    with _UNPICKLED_LOCK:
+        base = _UNPICKLED.get(key)
+        if base is None:
+            base = _UNPICKLED[key] = Function(text, expr, dict(symbols), dict(param_symbols),
+                                              parameters)
+            while len(_UNPICKLED) > UNPICKLED_KEPT:
+                _UNPICKLED.popitem(last=False)
+        else:
+            _UNPICKLED.move_to_end(key)
+    loaded = base.with_parameters(**parameters)
+    loaded.text = text
+    return loaded
