@@ -97,3 +97,6 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
     finally:
         handler.uninstall()
+        from .core import offload
+
+        offload.close_all()  # the analysis and typesetting processes leave with the app

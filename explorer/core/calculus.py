@@ -353,6 +353,32 @@ def inflection_points(f: Function, bounds, samples: int = 4001) -> list[Critical
     return out
 
 
+MARKED_POINTS_LISTED = 200  # a wildly oscillating f (sin(1/x)) lists the first ones only
+
+
+def marked_points(f: Function, bounds) -> list[CriticalPoint]:
+    """What the views mark on f over ``bounds``: for f(x) its critical points (kind by the
+    rule above) and the inflection points that are not stationary, sorted by x, the first
+    ``MARKED_POINTS_LISTED``; for f(x, y) its critical points. SymPy's caches are trimmed
+    after the search (a session of slider moves would fill them for good). Runs in the
+    analysis process (:mod:`.offload`)."""
+    from .expression import trim_sympy_cache
+
+    if len(f.variables) == 2:
+        points = critical_points(f, bounds)
+        trim_sympy_cache()
+        return points
+    points = critical_points(f, bounds)
+    tol = 1e-7 * max(1.0, bounds[1] - bounds[0])
+    stationary = [float(p.point[0]) for p in points]
+    for p in inflection_points(f, bounds):
+        if all(abs(float(p.point[0]) - x) > tol for x in stationary):
+            points.append(p)
+    points.sort(key=lambda p: float(p.point[0]))
+    trim_sympy_cache()
+    return points[:MARKED_POINTS_LISTED]
+
+
 def _first_nonvanishing(f: Function, x: float, start: int) -> tuple[int, float] | None:
     """The first derivative of order >= ``start`` that does not vanish at x (relative to
     f(x) and n!), as (n, value); None when one is undefined or all vanish up to the bound."""

@@ -1,31 +1,13 @@
-"""CriticalModel: minima, maxima and inflection points of f in the visible range, found off the
-GUI thread (SymPy's solveset within a time limit, a numeric search otherwise)."""
+"""CriticalModel: minima, maxima and inflection points of f in the visible range, found in the
+analysis process (SymPy's solveset within a time limit, a numeric search otherwise)."""
 
 from __future__ import annotations
 
 from PySide6 import QtCore
 
+from ..core import offload
 from ..core.session import Session
 from .worker import Worker
-
-MAX_POINTS = 200  # a wildly oscillating f (sin(1/x)) lists the first ones only
-
-
-def find_points(f, bounds) -> list:
-    """Critical points (kind by DESIGN's rule) and the inflection points that are not
-    stationary, sorted by x."""
-    from ..core.calculus import critical_points, inflection_points
-    from ..core.expression import trim_sympy_cache
-
-    points = critical_points(f, bounds)
-    tol = 1e-7 * max(1.0, bounds[1] - bounds[0])
-    stationary = [float(p.point[0]) for p in points]
-    for p in inflection_points(f, bounds):
-        if all(abs(float(p.point[0]) - x) > tol for x in stationary):
-            points.append(p)
-    points.sort(key=lambda p: float(p.point[0]))
-    trim_sympy_cache()  # a session of slider moves would fill SymPy's caches for good
-    return points[:MAX_POINTS]
 
 
 class CriticalModel(QtCore.QObject):
@@ -56,7 +38,10 @@ class CriticalModel(QtCore.QObject):
             self.changed.emit()
             return
         bounds = tuple(self.session.x_range)
-        self.worker.submit("critical", lambda: (f, bounds, find_points(f, bounds)),
+        from ..core.calculus import marked_points  # SymPy loads after the window paints
+
+        analysis = offload.lane("analysis")  # SymPy's search never holds the GUI's GIL
+        self.worker.submit("critical", lambda: (f, bounds, analysis.call(marked_points, f, bounds)),
                            self._ready, self._failed)
 
     def _ready(self, result) -> None:

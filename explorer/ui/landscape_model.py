@@ -158,15 +158,12 @@ class LandscapeModel(QtCore.QObject):
             self.critical_changed.emit()
             return
         bounds = tuple(self.session.xy_range)
-        from ..core.calculus import critical_points
-        from ..core.expression import trim_sympy_cache
+        from ..core import offload
+        from ..core.calculus import marked_points
 
-        def search():
-            points = critical_points(f, bounds)
-            trim_sympy_cache()  # a session of slider moves would fill SymPy's caches for good
-            return f, bounds, points
-
-        self.worker.submit("critical-2d", search, self._critical_ready, self._critical_failed)
+        analysis = offload.lane("analysis")  # SymPy's search never holds the GUI's GIL
+        self.worker.submit("critical-2d", lambda: (f, bounds, analysis.call(marked_points, f, bounds)),
+                           self._critical_ready, self._critical_failed)
 
     def _critical_ready(self, result) -> None:
         f, bounds, points = result

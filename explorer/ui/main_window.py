@@ -1266,9 +1266,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if function is None:
             return
         color = self.palette().color(QtGui.QPalette.ColorRole.WindowText).name()
+        from ..core import offload
         from .typeset import typeset_function
 
-        self.typeset_worker.submit("typeset", lambda: typeset_function(function, color),
+        typesetting = offload.lane("typesetting")  # mathtext never holds the GUI's GIL
+        self.typeset_worker.submit("typeset", lambda: typesetting.call(typeset_function, function,
+                                                                        color),
                                    self.function_panel.show_typeset)
 
     # -- status ------------------------------------------------------------------------------------

@@ -134,16 +134,26 @@ def test_labels_sit_at_their_markers_after_a_restored_start(make_window, qtbot, 
         assert abs(rect.center().x() - marker.x()) < 1 and abs(rect.center().y() - marker.y()) < 40
 
 
-def test_every_search_keeps_sympys_caches_bounded(make_window, qtbot, ui, monkeypatch):
-    """Moving a parameter searches again with the value put in (new expressions for SymPy's
-    caches each time): every search, on a curve or a landscape, trims the caches after it,
-    and the points found stay right."""
-    from explorer.core import expression
+def test_every_search_runs_in_the_analysis_process(make_window, qtbot, ui, monkeypatch):
+    """SymPy's searches, on a curve or a landscape, run in the analysis process, not on a
+    thread of the app (where they held the GIL the paints need); each parameter value
+    searches again, the points found stay right, and the child's SymPy caches stay bounded
+    (each search trims them: tests/core/test_offload.py)."""
+    import os
 
-    trims = []
-    original = expression.trim_sympy_cache
-    monkeypatch.setattr(expression, "trim_sympy_cache",
-                        lambda limit=None: trims.append(limit) or original(0))
+    from explorer.core import calculus, expression, offload
+
+    searched = []
+    call = offload.Lane.call
+
+    def recorded(lane, fn, *args):
+        if fn is calculus.marked_points:
+            searched.append((lane.name, len(args[0].variables)))
+        return call(lane, fn, *args)
+
+    monkeypatch.setattr(offload.Lane, "call", recorded)
+    monkeypatch.setattr(calculus, "critical_points",
+                        lambda *a, **k: pytest.fail("searched in the app's process"))
     window = make_window(expression="x^2 - 2*a*x", restore=False)
     ui.wait_idle(window)
     for value in (0.5, 1.25, -0.75):
@@ -153,10 +163,16 @@ def test_every_search_keeps_sympys_caches_bounded(make_window, qtbot, ui, monkey
         ui.wait_idle(window)
         (point,) = [p for p in window.critical_model.points if p.kind == "minimum"]
         assert float(point.point[0]) == pytest.approx(value, abs=1e-9)  # f' = 2x - 2a
-    assert len(trims) >= 3
-    searches = len(trims)
+    assert searched.count(("analysis", 1)) >= 3
     ui.type_expression(window, "(x - a)^2 + y^2")
-    qtbot.waitUntil(lambda: len(trims) > searches, timeout=20000)  # the landscape's search
+    qtbot.waitUntil(lambda: ("analysis", 2) in searched and bool(window.landscape_model.critical),
+                    timeout=20000)
+    (point,) = window.landscape_model.critical
+    assert point.kind == "minimum"
+    np.testing.assert_allclose(point.point, [-0.75, 0.0], atol=1e-9)
+    analysis = offload.lane("analysis")
+    assert analysis.pid not in (None, os.getpid())
+    assert analysis.call(expression.sympy_cache_entries) <= expression.SYMPY_CACHE_ENTRIES
 
 
 def test_redrawn_markers_reuse_their_rendered_symbols(make_window, qtbot):

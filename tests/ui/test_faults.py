@@ -132,3 +132,49 @@ def test_a_worker_that_raises(make_window, ui, qtbot, tmp_path):
         handler.uninstall()
         if handler._dialog is not None:
             handler._dialog.close()
+
+
+def test_an_analysis_process_that_dies_or_runs_too_long(make_window, ui, qtbot, monkeypatch):
+    """SymPy's searches run in a child process. Killed between searches, the next search
+    starts a new one; a search past the lane's wall-clock limit is ended, its message shows
+    in the critical points' panel, the curve and the user's function stay, and the next
+    search finds the points again."""
+    import signal
+
+    from explorer.core import offload
+
+    window = make_window(expression="a*x^3 - 3x", restore=False)
+    ui.wait_idle(window)
+    window.session.set_parameter("a", 2.0)
+    qtbot.waitUntil(lambda: not window.is_busy() and len(window.critical_model.points) == 3,
+                    timeout=20000)
+    analysis = offload.lane("analysis")
+    first = analysis.pid
+    assert first not in (None, os.getpid())
+    os.kill(first, signal.SIGKILL)
+    qtbot.waitUntil(lambda: analysis.pid is None, timeout=5000)
+
+    window.session.set_parameter("a", 3.0)  # f' = 9x^2 - 3: x = +-1/sqrt(3)
+    qtbot.waitUntil(lambda: not window.is_busy() and window.critical_model.bounds is not None
+                    and abs(window.critical_model.points[-1].point[0] - 3 ** -0.5) < 1e-9,
+                    timeout=20000)
+    assert analysis.pid not in (None, first)
+    assert window.critical_model.error is None
+
+    monkeypatch.setattr(analysis, "wall_limit", 0.001)
+    window.session.set_parameter("a", 4.0)
+    qtbot.waitUntil(lambda: window.critical_model.error is not None, timeout=20000)
+    assert window.critical_model.error.startswith("The search failed: the analysis process "
+                                                  "took over 0.001 s and was stopped")
+    assert window.critical_panel.status.text() == window.critical_model.error
+    assert window.critical_model.points == []
+    assert window.session.function.text == "a*x^3 - 3x"
+    assert window.session.parameters == {"a": 4.0}
+
+    monkeypatch.setattr(analysis, "wall_limit", offload.WALL_LIMIT)
+    window.session.set_parameter("a", 0.75)  # f' = 2.25x^2 - 3: x = +-2/sqrt(3)
+    qtbot.waitUntil(lambda: not window.is_busy() and window.critical_model.error is None
+                    and len(window.critical_model.points) == 3, timeout=20000)
+    assert [p.kind for p in window.critical_model.points] == ["maximum", "inflection", "minimum"]
+    assert float(window.critical_model.points[-1].point[0]) == pytest.approx(2 / 3 ** 0.5,
+                                                                             abs=1e-9)
