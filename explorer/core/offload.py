@@ -4,8 +4,8 @@ SymPy (critical points) and matplotlib's mathtext (the typeset formula) are pure
 on a worker thread they hold the interpreter's lock between bytecodes, and every call the GUI
 thread makes into Python (each paint) waits for its turn: in the soak, paints of 2-5 ms took
 15-40 ms while a search ran, and the critical-point searches alone held a worker busy a third
-of the time. A :class:`Lane` runs such jobs in its own process, one at a time; the calling
-thread waits on a pipe without the lock.
+of the time. A :class:`Lane` runs such jobs in its own process, each on a thread there (the
+GIL they share is the child's); the calling thread waits on a pipe without the app's.
 
 A job is a module-level function and picklable arguments (a :class:`~.expression.Function`
 pickles as its expression, see ``Function.__reduce__``). Its value, or its exception with the
@@ -19,35 +19,50 @@ Nothing here imports Qt: the child loads only what its jobs need.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import pickle
+import struct
 import threading
 import traceback
 
 WALL_LIMIT = 120.0  # seconds a job may take before its child is ended (time limits end SymPy far sooner)
 
 
+_ID = struct.Struct("<Q")  # a reply starts with the id of its job
+
+
 class LaneStopped(RuntimeError):
     """The child process died or was ended (wall-clock limit) before answering."""
 
 
-def _serve(conn) -> None:  # pragma: no cover - runs in the child
-    """The child's loop: run each job received, send back (True, value) or (False, error)."""
+def _serve(conn, threads: int) -> None:  # pragma: no cover - runs in the child
+    """The child's loop: run each job received on one of ``threads`` threads, and send back
+    its id with (True, value) or (False, (error, traceback)). Leaves when the app asks, or
+    when the app is gone (the pipe closed), without waiting for jobs still running."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    send_lock = threading.Lock()
+
+    def run(job_id: int, fn, args) -> None:
+        try:
+            data = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
+            data = pickle.dumps((False, (_portable(exc), traceback.format_exc())),
+                                protocol=pickle.HIGHEST_PROTOCOL)
+        with send_lock:
+            conn.send_bytes(_ID.pack(job_id) + data)
+
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):  # the app is gone
-            return
+            job = None
         if job is None:
-            return
-        fn, args = job
-        try:
-            reply = (True, fn(*args))
-            data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
-            data = pickle.dumps((False, (_portable(exc), traceback.format_exc())),
-                                protocol=pickle.HIGHEST_PROTOCOL)
-        conn.send_bytes(data)
+            os._exit(0)
+        pool.submit(run, *job)
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -67,27 +82,65 @@ class ChildTraceback(Exception):
         return "\n" + self.args[0]
 
 
-class Lane:
-    """One child process that runs jobs one at a time, started on first use.
+class _Child:
+    """A started child: its process, the pipe to it, and the jobs it has not answered."""
 
-    ``call`` is for worker threads (it blocks until the answer); several threads may call it,
-    and they take turns. ``start`` begins the child's start-up (its imports) without waiting.
+    def __init__(self, process, conn):
+        self.process, self.conn = process, conn
+        self.send_lock = threading.Lock()
+        self.waiting: dict[int, list] = {}  # job id -> [event, reply bytes or None]
+        self.waiting_lock = threading.Lock()
+        self.gone = False  # the pipe closed: every job waiting was told
+        self.ended_because: str | None = None  # why the app ended it, for every job in it
+
+    def read(self) -> None:
+        """The reader thread: hand each reply to its caller; when the pipe closes, wake every
+        caller still waiting (they find no reply)."""
+        try:
+            while True:
+                data = self.conn.recv_bytes()
+                (job_id,) = _ID.unpack_from(data)
+                with self.waiting_lock:
+                    slot = self.waiting.pop(job_id, None)
+                if slot is not None:
+                    slot[1] = memoryview(data)[_ID.size:]
+                    slot[0].set()
+        except (EOFError, OSError, ValueError):
+            pass
+        with self.waiting_lock:
+            self.gone = True
+            slots, self.waiting = list(self.waiting.values()), {}
+        for slot in slots:
+            slot[0].set()
+
+
+class Lane:
+    """A child process that runs jobs on up to ``threads`` threads at once, started on first
+    use.
+
+    ``call`` is for worker threads: it blocks until the answer, without the GIL. Each of the
+    app's worker threads that uses a lane has at most one job in it, so ``threads`` is the
+    number of those workers (the race's runs, its sweep and its compiler run side by side
+    there as they did in the app). ``start`` begins the child's start-up (its imports)
+    without waiting.
     """
 
-    def __init__(self, name: str, wall_limit: float = WALL_LIMIT):
+    def __init__(self, name: str, threads: int = 1, wall_limit: float = WALL_LIMIT):
         self.name = name
+        self.threads = threads
         self.wall_limit = wall_limit
-        self._lock = threading.Lock()  # one job in the child at a time
-        self._process = None
-        self._conn = None
+        self._lock = threading.Lock()  # guards _child (starting and replacing it)
+        self._child: _Child | None = None
+        self._ids = itertools.count(1)
         self.in_thread = False  # True when no child could be started: jobs run in the caller
         self.restarts = 0  # children replaced after dying or running too long
 
     @property
     def pid(self) -> int | None:
-        """The child's process id (None before it started or when jobs run in-thread)."""
-        process = self._process
-        return process.pid if process is not None and process.is_alive() else None
+        """The child's process id (None before it started, after it died, or when jobs run
+        in-thread)."""
+        child = self._child
+        return child.process.pid if child is not None and child.process.is_alive() else None
 
     def start(self) -> None:
         """Start the child now, so that its imports are done before the first job."""
@@ -96,101 +149,116 @@ class Lane:
 
     def call(self, fn, *args):
         """``fn(*args)`` in the child; its value, or its exception raised here."""
-        with self._lock:
-            if not self._ensure():
+        for _attempt in range(2):  # a child found dead before the job went in: a new one
+            with self._lock:
+                child = self._ensure()
+            if child is None:
                 return fn(*args)
-            conn, process = self._conn, self._process
+            job_id = next(self._ids)
+            slot = [threading.Event(), None]
+            with child.waiting_lock:
+                sent = not child.gone
+                if sent:
+                    child.waiting[job_id] = slot
             try:
-                conn.send((fn, args))
-            except (OSError, EOFError, ValueError):  # the child died since the last job
-                self._discard()
-                if not self._ensure():
-                    return fn(*args)
-                conn, process = self._conn, self._process
-                conn.send((fn, args))
-            if not conn.poll(self.wall_limit):
-                self._discard()
-                raise LaneStopped(f"the {self.name} process took over {self.wall_limit:g} s "
-                                  "and was stopped")
-            try:
-                data = conn.recv_bytes()
-            except (EOFError, OSError):
-                process.join(1.0)
-                code = process.exitcode
-                self._discard()
-                raise LaneStopped(f"the {self.name} process stopped (exit code {code})") from None
-        ok, value = pickle.loads(data)
+                if sent:
+                    with child.send_lock:
+                        child.conn.send((job_id, fn, args))
+            except (OSError, ValueError):
+                sent = False
+            if sent:
+                break
+            with self._lock:
+                self._discard(child)
+        else:
+            raise LaneStopped(f"the {self.name} process could not be started")
+        if not slot[0].wait(self.wall_limit):
+            child.ended_because = f"took over {self.wall_limit:g} s and was stopped"
+            with self._lock:
+                self._discard(child)
+        if slot[1] is None:  # the pipe closed before the reply
+            if child.ended_because is None:
+                child.process.join(1.0)
+                code = child.process.exitcode
+                child.ended_because = f"stopped (exit code {code})" if code is not None \
+                    else "stopped"
+            with self._lock:
+                self._discard(child)
+            raise LaneStopped(f"the {self.name} process {child.ended_because}")
+        ok, value = pickle.loads(slot[1])
         if ok:
             return value
         error, text = value
         raise error from ChildTraceback(text)
 
     def close(self) -> None:
-        """Ask the child to leave and wait briefly; end it if it does not, or if a job still
-        runs (its caller then gets :class:`LaneStopped`)."""
-        if not self._lock.acquire(timeout=1.0):
-            process = self._process
-            if process is not None:
-                process.kill()
+        """Ask the child to leave, and end it if it has not within 2 s (a job still running:
+        its caller gets :class:`LaneStopped`)."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is None:
             return
         try:
-            if self._conn is not None:
-                try:
-                    self._conn.send(None)
-                except (OSError, ValueError):
-                    pass
-            if self._process is not None:
-                self._process.join(2.0)
-            self._discard()
-        finally:
-            self._lock.release()
+            with child.send_lock:
+                child.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        child.process.join(2.0)
+        self._end(child)
 
     # -- the child ------------------------------------------------------------------------------
-    def _ensure(self) -> bool:
-        """A live child (started if needed); False when jobs must run in the calling thread."""
+    def _ensure(self) -> _Child | None:
+        """A live child (started if needed); None when jobs must run in the calling thread.
+        Called holding ``_lock``."""
         if self.in_thread:
-            return False
-        if self._process is not None and self._process.is_alive():
-            return True
-        if self._process is not None:
-            self._discard()
+            return None
+        child = self._child
+        if child is not None and child.process.is_alive() and not child.gone:
+            return child
+        if child is not None:
+            self._discard(child)
         context = multiprocessing.get_context("spawn")  # never fork a process running Qt threads
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child,), daemon=True,
+        parent, end = context.Pipe()
+        process = context.Process(target=_serve, args=(end, self.threads), daemon=True,
                                   name=f"calculus-explorer {self.name}")
         try:
             process.start()
         except (OSError, RuntimeError):
             self.in_thread = True
-            return False
-        child.close()
-        self._process, self._conn = process, parent
-        return True
+            return None
+        end.close()
+        child = self._child = _Child(process, parent)
+        threading.Thread(target=child.read, name=f"{self.name} replies", daemon=True).start()
+        return child
 
-    def _discard(self) -> None:
-        """Forget the child, ending it if it still runs (a job past the wall limit)."""
-        process, conn = self._process, self._conn
-        self._process = self._conn = None
-        if conn is not None:
-            conn.close()
-        if process is not None:
-            if process.is_alive():
-                process.kill()
-                process.join(2.0)
-            if process.exitcode != 0:
+    def _discard(self, child: _Child) -> None:
+        """Forget ``child`` if it is still the lane's, ending it (a job past the wall limit,
+        or a child that died). Called holding ``_lock``."""
+        if self._child is child:
+            self._child = None
+            self._end(child)
+            if child.process.exitcode != 0:
                 self.restarts += 1
+
+    @staticmethod
+    def _end(child: _Child) -> None:
+        if child.process.is_alive():
+            child.process.kill()
+            child.process.join(2.0)
+        child.conn.close()  # the reader wakes the callers still waiting
 
 
 _lanes: dict[str, Lane] = {}
 _lanes_lock = threading.Lock()
 
 
-def lane(name: str) -> Lane:
-    """The app's lane called ``name`` (made once per process, shared by every window)."""
+def lane(name: str, threads: int = 1) -> Lane:
+    """The app's lane called ``name`` (made once per process, shared by every window; the
+    first to ask sets its ``threads``)."""
     with _lanes_lock:
         found = _lanes.get(name)
         if found is None:
-            found = _lanes[name] = Lane(name)
+            found = _lanes[name] = Lane(name, threads)
         return found
 
 
