@@ -3,6 +3,8 @@ schedule, clipping, gradient noise, a colour), validated plain data the Session 
 saves. Building the runs for :mod:`.optimizers` happens here too.
 
 Importing this module costs nothing (no NumPy): the Session holds the default race at start-up.
+The runs themselves and the learning-rate sweep are computed by :func:`race_runs` and
+:func:`sweep`, in the race process (:mod:`.offload`).
 """
 
 from __future__ import annotations
@@ -206,3 +208,84 @@ DEFAULT_RUNS = (
     RunSpec("Newton", {"damping": 1.0}, color=5),
     RunSpec("LBFGS", {}, color=6),
 )
+
+
+# -- what the race process computes (explorer.ui.race_model asks) ------------------------------
+SWEEP_POINTS = 40
+SWEEP_MAX_STEPS = 2000
+
+
+class Sweep:
+    """Final values of one run's optimizer over ``rates``: ``finals`` (inf where diverged),
+    ``statuses``, the stability ``limit`` (None when not positive) and what it is
+    (``limit_text``), and whether f is a quadratic (the limit is then exact)."""
+
+    def __init__(self, run_index, label, rates, finals, statuses, limit, limit_text, quadratic,
+                 start=None, spec=None):
+        self.run_index, self.label, self.start, self.spec = run_index, label, start, spec
+        self.rates, self.finals, self.statuses = rates, finals, statuses
+        self.limit, self.limit_text, self.quadratic = limit, limit_text, quadratic
+
+    def first_divergence(self) -> float | None:
+        """The smallest swept learning rate whose run diverged."""
+        bad = [r for r, s in zip(self.rates, self.statuses, strict=True) if s == "diverged"]
+        return float(min(bad)) if bad else None
+
+
+def race_runs(f, specs, start, steps, tol):
+    """The trajectories of the enabled ``specs`` from ``start`` (in the race process)."""
+    from .optimizers import optimize_many
+
+    runs = [spec.make_run(start) for spec in specs]
+    return optimize_many(f, runs, steps=steps, tol=tol)
+
+
+def stability_limit_for(spec, f, point) -> tuple[float | None, str]:
+    """The largest stable learning rate of gradient descent (heavy ball, Nesterov) on the
+    quadratic model at ``point``: 2/λ_max, 2(1+β)/λ_max, 2(1+β)/((1+2β)λ_max)."""
+    from .optimizers import stability_limit
+
+    limit = stability_limit(f, point)
+    if limit is None:
+        return None, "λ_max ≤ 0: no step size limit"
+    h = spec.hyper
+    if spec.optimizer == "SGD" and h.get("momentum", 0.0) > 0:
+        beta = float(h["momentum"])
+        if h.get("nesterov"):
+            return limit * (1 + beta) / (1 + 2 * beta), "2(1+β)/((1+2β)λ_max)"
+        return limit * (1 + beta), "2(1+β)/λ_max"
+    if spec.optimizer == "SGD":
+        return limit, "2/λ_max"
+    return limit, "GD's 2/λ_max"
+
+
+def _is_quadratic(f) -> bool:
+    import sympy as sp
+
+    try:
+        poly = sp.Poly(f.expr, *f.symbols)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return False
+    return poly.total_degree() <= 2
+
+
+def sweep(f, spec, index, start, steps) -> Sweep:
+    """The learning-rate sweep of run ``index`` (``spec``) from ``start`` (in the race
+    process)."""
+    import numpy as np
+
+    from .optimizers import lr_sweep
+
+    optimizer = spec.optimizer_object()
+    lr = float(optimizer.hyperparameters["lr"])
+    limit, limit_text = stability_limit_for(spec, f, start)
+    low, high = lr / 100, lr * 10
+    if limit is not None:
+        low, high = min(low, limit / 100), max(high, limit * 4)
+    rates = np.geomspace(low, high, SWEEP_POINTS)
+    run = spec.make_run(start)
+    finals, trajectories = lr_sweep(f, start, optimizer, rates, steps=min(steps, SWEEP_MAX_STEPS),
+                                    clip=run.clip, schedule=run.schedule, noise=run.noise,
+                                    seed=run.seed)
+    return Sweep(index, spec.label, rates, finals, [t.status for t in trajectories], limit,
+                 limit_text, _is_quadratic(f), start=tuple(start), spec=spec)

@@ -12,84 +12,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore
 
+from ..core import offload
+from ..core.race import SWEEP_MAX_STEPS, SWEEP_POINTS, Sweep, race_runs, sweep  # noqa: F401
 from ..core.session import Session
 from .worker import Worker
 
-SWEEP_POINTS = 40
-SWEEP_MAX_STEPS = 2000
 SPEEDS = (5, 20, 60, 200, 1000)  # steps per second
 PLAY_INTERVAL_MS = 30
-
-
-class Sweep:
-    """Final values of one run's optimizer over ``rates``: ``finals`` (inf where diverged),
-    ``statuses``, the stability ``limit`` (None when not positive) and what it is
-    (``limit_text``), and whether f is a quadratic (the limit is then exact)."""
-
-    def __init__(self, run_index, label, rates, finals, statuses, limit, limit_text, quadratic,
-                 start=None, spec=None):
-        self.run_index, self.label, self.start, self.spec = run_index, label, start, spec
-        self.rates, self.finals, self.statuses = rates, finals, statuses
-        self.limit, self.limit_text, self.quadratic = limit, limit_text, quadratic
-
-    def first_divergence(self) -> float | None:
-        """The smallest swept learning rate whose run diverged."""
-        bad = [r for r, s in zip(self.rates, self.statuses, strict=True) if s == "diverged"]
-        return float(min(bad)) if bad else None
-
-
-def _race(f, specs, start, steps, tol):
-    from ..core.optimizers import optimize_many
-
-    runs = [spec.make_run(start) for spec in specs]
-    return optimize_many(f, runs, steps=steps, tol=tol)
-
-
-def stability_limit_for(spec, f, point) -> tuple[float | None, str]:
-    """The largest stable learning rate of gradient descent (heavy ball, Nesterov) on the
-    quadratic model at ``point``: 2/λ_max, 2(1+β)/λ_max, 2(1+β)/((1+2β)λ_max)."""
-    from ..core.optimizers import stability_limit
-
-    limit = stability_limit(f, point)
-    if limit is None:
-        return None, "λ_max ≤ 0: no step size limit"
-    h = spec.hyper
-    if spec.optimizer == "SGD" and h.get("momentum", 0.0) > 0:
-        beta = float(h["momentum"])
-        if h.get("nesterov"):
-            return limit * (1 + beta) / (1 + 2 * beta), "2(1+β)/((1+2β)λ_max)"
-        return limit * (1 + beta), "2(1+β)/λ_max"
-    if spec.optimizer == "SGD":
-        return limit, "2/λ_max"
-    return limit, "GD's 2/λ_max"
-
-
-def _is_quadratic(f) -> bool:
-    import sympy as sp
-
-    try:
-        poly = sp.Poly(f.expr, *f.symbols)
-    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
-        return False
-    return poly.total_degree() <= 2
-
-
-def _sweep(f, spec, index, start, steps):
-    from ..core.optimizers import lr_sweep
-
-    optimizer = spec.optimizer_object()
-    lr = float(optimizer.hyperparameters["lr"])
-    limit, limit_text = stability_limit_for(spec, f, start)
-    low, high = lr / 100, lr * 10
-    if limit is not None:
-        low, high = min(low, limit / 100), max(high, limit * 4)
-    rates = np.geomspace(low, high, SWEEP_POINTS)
-    run = spec.make_run(start)
-    finals, trajectories = lr_sweep(f, start, optimizer, rates, steps=min(steps, SWEEP_MAX_STEPS),
-                                    clip=run.clip, schedule=run.schedule, noise=run.noise,
-                                    seed=run.seed)
-    return Sweep(index, spec.label, rates, finals, [t.status for t in trajectories], limit,
-                 limit_text, _is_quadratic(f), start=tuple(start), spec=spec)
 
 
 class RaceModel(QtCore.QObject):
@@ -163,7 +92,8 @@ class RaceModel(QtCore.QObject):
         self._compiled_for = f.expr
         from ..core.optimizers import prepare
 
-        self.compile_worker.submit("prepare", lambda: prepare(f), self._prepared,
+        race = offload.lane("race", threads=3)  # compiled where the runs are run
+        self.compile_worker.submit("prepare", lambda: race.call(prepare, f), self._prepared,
                                    lambda exc: None)
 
     def _prepared(self, ready: bool) -> None:
@@ -199,7 +129,8 @@ class RaceModel(QtCore.QObject):
         specs = [r for r in runs if r.enabled]
         self._running = True
         self._owed_request = False
-        self.worker.submit("race", lambda: (key, _race(f, specs, start, steps, tol)),
+        race = offload.lane("race", threads=3)  # the runs, the sweep and the compiler
+        self.worker.submit("race", lambda: (key, race.call(race_runs, f, specs, start, steps, tol)),
                            self._race_ready, self._race_failed)
 
     def _race_ready(self, result) -> None:
@@ -362,7 +293,8 @@ class RaceModel(QtCore.QObject):
             self.sweep_changed.emit()
             return
         start, steps = s.race_start, s.race_steps
-        self.sweep_worker.submit("sweep", lambda: _sweep(f, spec, index, start, steps),
+        race = offload.lane("race", threads=3)
+        self.sweep_worker.submit("sweep", lambda: race.call(sweep, f, spec, index, start, steps),
                                  self._sweep_ready, self._sweep_failed)
 
     def _sweep_ready(self, sweep: Sweep) -> None:

@@ -301,6 +301,54 @@ def test_sweep_shows_divergence_past_the_stability_limit(make_window, qtbot, ui)
     assert np.all(finals[rates < 0.097] < start_value)
 
 
+def test_the_race_its_compiler_and_its_sweep_run_in_the_race_process(make_window, qtbot, ui,
+                                                                      monkeypatch):
+    """The runs (NumPy's steps, then the compiled runner's), the compile of f's gradient and
+    Hessian and the learning-rate sweep run in the race process, on threads of their own
+    there; none of them in the app's process. What comes back is the core's race, computed
+    here independently, to the bit (the compiled runner applies the same rules)."""
+    import os
+
+    from explorer.core import offload, optimizers
+
+    asked = []
+    call = offload.Lane.call
+
+    def recorded(lane, fn, *args):
+        asked.append((lane.name, fn.__name__))
+        return call(lane, fn, *args)
+
+    monkeypatch.setattr(offload.Lane, "call", recorded)
+    window = open_race(make_window, qtbot, ui, text="0.5x^2 + 10y^2",
+                       ranges=((-3.0, 3.0), (-3.0, 3.0)))
+    qtbot.waitUntil(lambda: ("race", "prepare") in asked and not window.is_busy(),
+                    timeout=30000)
+    window.session.set_race_start((2.0, 1.5))
+    qtbot.waitUntil(lambda: window.race_model.is_current() and not window.is_busy(),
+                    timeout=30000)
+    assert {("race", "race_runs"), ("race", "prepare")} <= set(asked)
+    assert {lane for lane, fn in asked if fn in ("race_runs", "prepare", "sweep")} == {"race"}
+    race = offload.lane("race")
+    assert race.pid not in (None, os.getpid()) and race.threads == 3 and not race.in_thread
+    for t, expected in zip([t for t in window.race_model.trajectories if t is not None],
+                           optimizers.optimize_many(
+                               window.session.f, [r.make_run((2.0, 1.5))
+                                                  for r in window.session.race_runs
+                                                  if r.enabled],
+                               steps=window.session.race_steps, tol=window.session.race_tol),
+                           strict=True):
+        np.testing.assert_allclose(t.points, expected.points, rtol=1e-12, atol=1e-12)
+        assert t.status == expected.status
+
+    window.docks["sweep"].show()
+    window.docks["sweep"].raise_()
+    window.race_model.select(0)
+    qtbot.waitUntil(lambda: window.race_model.sweep is not None
+                    and window.race_model.sweep.start == (2.0, 1.5), timeout=20000)
+    assert ("race", "sweep") in asked
+    assert window.race_model.sweep.limit == pytest.approx(2 / 20)
+
+
 def test_export_a_run_and_the_view(make_window, qtbot, ui, tmp_path, monkeypatch):
     window = open_race(make_window, qtbot, ui)
     m = window.race_model
