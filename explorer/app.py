@@ -99,4 +99,4 @@ def main(argv: list[str] | None = None) -> int:
         handler.uninstall()
         from .core import offload
 
-        offload.close_all()  # the analysis and typesetting processes leave with the app
+        offload.close_all()  # the analysis and race processes leave with the app

@@ -248,17 +248,23 @@ class Lane:
         child.conn.close()  # the reader wakes the callers still waiting
 
 
+# The app's lanes and their threads: one per worker thread of the app that sends jobs there.
+# "analysis": SymPy's critical-point searches (curve and landscape) and the typesetting of the
+# formula (mathtext), side by side; "race": the race's runs, its learning-rate sweep and the
+# compile of f's gradient and Hessian (numba's compiled runner lives where the runs run).
+LANES = {"analysis": 2, "race": 3}
+
 _lanes: dict[str, Lane] = {}
 _lanes_lock = threading.Lock()
 
 
-def lane(name: str, threads: int = 1) -> Lane:
-    """The app's lane called ``name`` (made once per process, shared by every window; the
-    first to ask sets its ``threads``)."""
+def lane(name: str) -> Lane:
+    """The app's lane called ``name`` (one of ``LANES``; made once per process and shared by
+    every window)."""
     with _lanes_lock:
         found = _lanes.get(name)
         if found is None:
-            found = _lanes[name] = Lane(name, threads)
+            found = _lanes[name] = Lane(name, LANES[name])
         return found
 
 

@@ -1269,9 +1269,9 @@ class MainWindow(QtWidgets.QMainWindow):
         from ..core import offload
         from .typeset import typeset_function
 
-        typesetting = offload.lane("typesetting")  # mathtext never holds the GUI's GIL
-        self.typeset_worker.submit("typeset", lambda: typesetting.call(typeset_function, function,
-                                                                        color),
+        analysis = offload.lane("analysis")  # mathtext never holds the GUI's GIL
+        self.typeset_worker.submit("typeset", lambda: analysis.call(typeset_function, function,
+                                                                     color),
                                    self.function_panel.show_typeset)
 
     # -- status ------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class RaceModel(QtCore.QObject):
         self._compiled_for = f.expr
         from ..core.optimizers import prepare
 
-        race = offload.lane("race", threads=3)  # compiled where the runs are run
+        race = offload.lane("race")  # compiled where the runs are run
         self.compile_worker.submit("prepare", lambda: race.call(prepare, f), self._prepared,
                                    lambda exc: None)
 
@@ -129,7 +129,7 @@ class RaceModel(QtCore.QObject):
         specs = [r for r in runs if r.enabled]
         self._running = True
         self._owed_request = False
-        race = offload.lane("race", threads=3)  # the runs, the sweep and the compiler
+        race = offload.lane("race")  # the runs, the sweep and the compiler
         self.worker.submit("race", lambda: (key, race.call(race_runs, f, specs, start, steps, tol)),
                            self._race_ready, self._race_failed)
 
@@ -293,7 +293,7 @@ class RaceModel(QtCore.QObject):
             self.sweep_changed.emit()
             return
         start, steps = s.race_start, s.race_steps
-        race = offload.lane("race", threads=3)
+        race = offload.lane("race")
         self.sweep_worker.submit("sweep", lambda: race.call(sweep, f, spec, index, start, steps),
                                  self._sweep_ready, self._sweep_failed)
 

@@ -194,9 +194,12 @@ def test_without_a_child_jobs_run_in_the_calling_thread(monkeypatch):
     assert lane.in_thread and lane.pid is None
 
 
-def test_a_lane_by_name_is_made_once():
+def test_a_lane_by_name_is_made_once_with_its_threads():
     assert offload.lane("analysis") is offload.lane("analysis")
-    assert offload.lane("analysis") is not offload.lane("typesetting")
+    assert offload.lane("analysis") is not offload.lane("race")
+    assert (offload.lane("analysis").threads, offload.lane("race").threads) == (2, 3)
+    with pytest.raises(KeyError):
+        offload.lane("elsewhere")
 
 
 # -- Functions cross as their expression -----------------------------------------------------

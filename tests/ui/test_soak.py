@@ -8,7 +8,7 @@ the race's numba gradient; that is not growth). Then the test passes only with
 
 - no unhandled exception (an excepthook that records them; pytest-qt fails on Qt's own too),
 - memory growth under 10 % from after warm-up to the end (resident set of the app and its
-  analysis and typesetting processes, after a collection),
+  analysis and race processes, after a collection),
 - no hang: no gap over 5 s between the ticks of a 10 ms heartbeat timer (what a user feels),
 - the window still answering: a last function typed goes through.
 
@@ -63,7 +63,7 @@ def type_counts() -> dict[str, int]:
 
 
 def rss_bytes() -> int:
-    """The app's resident memory: this process and its analysis and typesetting processes."""
+    """The app's resident memory: this process and its analysis and race processes."""
     from explorer.core import offload
 
     total = 0
