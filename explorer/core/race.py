@@ -232,12 +232,13 @@ class Sweep:
         return float(min(bad)) if bad else None
 
 
-def race_runs(f, specs, start, steps, tol):
-    """The trajectories of the enabled ``specs`` from ``start`` (in the race process)."""
+def race_runs(f, specs, start, steps, tol, fast: bool | None = None):
+    """The trajectories of the enabled ``specs`` from ``start`` (in the race process);
+    ``fast`` as :func:`~.optimizers.optimize_many`'s."""
     from .optimizers import optimize_many
 
     runs = [spec.make_run(start) for spec in specs]
-    return optimize_many(f, runs, steps=steps, tol=tol)
+    return optimize_many(f, runs, steps=steps, tol=tol, fast=fast)
 
 
 def stability_limit_for(spec, f, point) -> tuple[float | None, str]:

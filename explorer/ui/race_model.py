@@ -42,6 +42,9 @@ class RaceModel(QtCore.QObject):
         # expression) happens beside the races, which run on NumPy until it is ready.
         self.compile_worker = Worker(self)
         self._compiled_for = None
+        # which runner steps the races, in the race process: None the compiled one once it is
+        # ready (NumPy before); False always NumPy (what a benchmark compares against)
+        self.fast: bool | None = None
         self.trajectories: list = []
         self.runs: tuple = ()
         self.start = None  # the start the trajectories were computed from
@@ -130,7 +133,9 @@ class RaceModel(QtCore.QObject):
         self._running = True
         self._owed_request = False
         race = offload.lane("race")  # the runs, the sweep and the compiler
-        self.worker.submit("race", lambda: (key, race.call(race_runs, f, specs, start, steps, tol)),
+        fast = self.fast
+        self.worker.submit("race", lambda: (key, race.call(race_runs, f, specs, start, steps, tol,
+                                                           fast)),
                            self._race_ready, self._race_failed)
 
     def _race_ready(self, result) -> None:

@@ -60,16 +60,9 @@ def make_window(app, fast: bool):
 
 
 def bench(app, frames: int, fast: bool) -> tuple[list[float], int]:
-    import explorer.core.optimizers as opt
-
-    original = opt.optimize_many
-    if not fast:  # every race of this window on the NumPy runner
-        def numpy_only(*args, **kwargs):
-            kwargs["fast"] = False
-            return original(*args, **kwargs)
-
-        opt.optimize_many = numpy_only
     window = make_window(app, fast)
+    if not fast:  # every race of this window on the NumPy runner (in the race process)
+        window.race_model.fast = False
     model = window.race_model
     view = window.landscape_view
     viewport = view.viewport()
@@ -98,7 +91,6 @@ def bench(app, frames: int, fast: bool) -> tuple[list[float], int]:
         times.append((time.perf_counter() - t0) * 1e3)
     mouse(viewport, "release", target, QtCore.Qt.MouseButton.NoButton)
     steps = sum(t.steps for t in model.trajectories if t is not None)
-    opt.optimize_many = original
     window.close()
     return times[3:], steps
 
