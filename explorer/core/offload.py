@@ -26,6 +26,7 @@ import struct
 import threading
 import traceback
 
+NICENESS = 10  # what a child adds to its scheduling niceness (lower priority than the window)
 WALL_LIMIT = 120.0  # seconds a job may take before its child is ended (time limits end SymPy far sooner)
 
 
@@ -41,8 +42,14 @@ def _serve(conn, threads: int) -> None:  # pragma: no cover - runs in the child
     its id with (True, value) or (False, (error, traceback)). Leaves when the app asks, or
     when the app is gone (the pipe closed), without waiting for jobs still running."""
     import os
+    import signal
     from concurrent.futures import ThreadPoolExecutor
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is for the app
+    try:  # on a busy machine the window's thread gets the CPU first; idle, the child gets all
+        os.nice(NICENESS)
+    except (AttributeError, OSError):  # no nice on this system
+        pass
     send_lock = threading.Lock()
 
     def run(job_id: int, fn, args) -> None:

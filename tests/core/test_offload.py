@@ -248,3 +248,21 @@ def test_closing_a_lane_with_a_job_running_ends_the_job_at_once():
     thread.join(10)
     assert time.monotonic() - started < 5
     assert len(errors) == 1 and "process stopped" in str(errors[0])
+
+
+def test_ctrl_c_in_a_terminal_is_left_to_the_app(lane):
+    """SIGINT reaches every process of the terminal's group: the child ignores it (the app
+    decides whether to quit; when it does, the child sees the pipe close and leaves)."""
+    import signal
+
+    pid = lane.call(os.getpid)
+    os.kill(pid, signal.SIGINT)
+    time.sleep(0.3)
+    assert lane.call(os.getpid) == pid
+    assert lane.restarts == 0
+
+
+def test_a_child_yields_the_cpu_to_the_app(lane):
+    """Its niceness is the app's plus NICENESS: where both want a core, the window's thread
+    is served first."""
+    assert lane.call(os.nice, 0) == min(19, os.nice(0) + offload.NICENESS)
