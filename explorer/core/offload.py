@@ -52,8 +52,9 @@ def _serve(conn, threads: int) -> None:  # pragma: no cover - runs in the child
         pass
     send_lock = threading.Lock()
 
-    def run(job_id: int, fn, args) -> None:
-        try:
+    def run(job_id: int, job: bytes) -> None:
+        try:  # loading the job may fail too (a function of a module the child cannot import)
+            fn, args = pickle.loads(job)
             data = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # noqa: BLE001 - every error goes back to the caller
             data = pickle.dumps((False, (_portable(exc), traceback.format_exc())),
@@ -64,12 +65,13 @@ def _serve(conn, threads: int) -> None:  # pragma: no cover - runs in the child
     pool = ThreadPoolExecutor(threads, thread_name_prefix="job")
     while True:
         try:
-            job = conn.recv()
+            message = conn.recv_bytes()
         except (EOFError, OSError):  # the app is gone
-            job = None
-        if job is None:
+            message = b""
+        if not message:  # the app asks it to leave, or is gone
             os._exit(0)
-        pool.submit(run, *job)
+        (job_id,) = _ID.unpack_from(message)
+        pool.submit(run, job_id, message[_ID.size:])
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -162,6 +164,7 @@ class Lane:
             if child is None:
                 return fn(*args)
             job_id = next(self._ids)
+            message = _ID.pack(job_id) + pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
             slot = [threading.Event(), None]
             with child.waiting_lock:
                 sent = not child.gone
@@ -170,7 +173,7 @@ class Lane:
             try:
                 if sent:
                     with child.send_lock:
-                        child.conn.send((job_id, fn, args))
+                        child.conn.send_bytes(message)
             except (OSError, ValueError):
                 sent = False
             if sent:
@@ -207,7 +210,7 @@ class Lane:
             return
         try:
             with child.send_lock:
-                child.conn.send(None)
+                child.conn.send_bytes(b"")
         except (OSError, ValueError):
             pass
         child.process.join(2.0)
@@ -253,6 +256,15 @@ class Lane:
             child.process.kill()
             child.process.join(2.0)
         child.conn.close()  # the reader wakes the callers still waiting
+
+
+def preload(*modules: str) -> None:
+    """Import ``modules`` (sent to a new child: what its first jobs need, loaded while the
+    app starts rather than when the first job comes)."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
 
 
 # The app's lanes and their threads: one per worker thread of the app that sends jobs there.

@@ -414,6 +414,15 @@ class MainWindow(QtWidgets.QMainWindow):
         from ..core.syntax import numeric_preview
 
         self.loader.submit("views", _import_plotting, self._build_views)
+        # the analysis process loads SymPy and mathtext (~2 s) beside the window's start-up,
+        # at a lower priority: the first search and the typeset formula find them loaded
+        from ..core import offload
+
+        analysis = offload.lane("analysis")
+        self.analysis_worker.submit(
+            "preload", lambda: analysis.call(offload.preload, "explorer.core.calculus",
+                                             "explorer.ui.typeset", "matplotlib.mathtext"),
+            lambda _none: None, lambda _exc: None)
         saved = self._saved_session or {}
         params = saved.get("parameters") if isinstance(saved.get("parameters"), dict) else {}
         self._preview = numeric_preview(
