@@ -130,8 +130,8 @@ class Lane:
     ``call`` is for worker threads: it blocks until the answer, without the GIL. Each of the
     app's worker threads that uses a lane has at most one job in it, so ``threads`` is the
     number of those workers (the race's runs, its sweep and its compiler run side by side
-    there as they did in the app). ``start`` begins the child's start-up (its imports)
-    without waiting.
+    there as they did in the app). A new child loads what its first jobs need with
+    :func:`preload`.
     """
 
     def __init__(self, name: str, threads: int = 1, wall_limit: float = WALL_LIMIT):
@@ -150,11 +150,6 @@ class Lane:
         in-thread)."""
         child = self._child
         return child.process.pid if child is not None and child.process.is_alive() else None
-
-    def start(self) -> None:
-        """Start the child now, so that its imports are done before the first job."""
-        with self._lock:
-            self._ensure()
 
     def call(self, fn, *args):
         """``fn(*args)`` in the child; its value, or its exception raised here."""

@@ -1265,8 +1265,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return box.clickedButton() is restore
 
     def _schedule_typeset(self) -> None:
-        # At start-up, typesetting (importing mathtext) would compete with loading the plot
-        # for the GIL: it waits until the plot is built.
+        # At start-up the formula is asked for once the plot is built (the window's own
+        # loading goes first); the analysis process loads mathtext meanwhile (see _start).
         if self.curve_view is not None:
             self._typeset_timer.start()
 
