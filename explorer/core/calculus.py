@@ -364,19 +364,16 @@ def marked_points(f: Function, bounds) -> list[CriticalPoint]:
     analysis process (:mod:`.offload`)."""
     from .expression import trim_sympy_cache
 
-    if len(f.variables) == 2:
-        points = critical_points(f, bounds)
-        trim_sympy_cache()
-        return points
     points = critical_points(f, bounds)
-    tol = 1e-7 * max(1.0, bounds[1] - bounds[0])
-    stationary = [float(p.point[0]) for p in points]
-    for p in inflection_points(f, bounds):
-        if all(abs(float(p.point[0]) - x) > tol for x in stationary):
-            points.append(p)
-    points.sort(key=lambda p: float(p.point[0]))
+    if len(f.variables) == 1:
+        tol = 1e-7 * max(1.0, bounds[1] - bounds[0])
+        stationary = [float(p.point[0]) for p in points]
+        for p in inflection_points(f, bounds):
+            if all(abs(float(p.point[0]) - x) > tol for x in stationary):
+                points.append(p)
+        points = sorted(points, key=lambda p: float(p.point[0]))[:MARKED_POINTS_LISTED]
     trim_sympy_cache()
-    return points[:MARKED_POINTS_LISTED]
+    return points
 
 
 def _first_nonvanishing(f: Function, x: float, start: int) -> tuple[int, float] | None:

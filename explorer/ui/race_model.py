@@ -45,6 +45,7 @@ class RaceModel(QtCore.QObject):
         # which runner steps the races, in the race process: None the compiled one once it is
         # ready (NumPy before); False always NumPy (what a benchmark compares against)
         self.fast: bool | None = None
+        self.lane = offload.lane("race")  # where the runs, the sweep and the compile run
         self.trajectories: list = []
         self.runs: tuple = ()
         self.start = None  # the start the trajectories were computed from
@@ -95,7 +96,7 @@ class RaceModel(QtCore.QObject):
         self._compiled_for = f.expr
         from ..core.optimizers import prepare
 
-        race = offload.lane("race")  # compiled where the runs are run
+        race = self.lane
         self.compile_worker.submit("prepare", lambda: race.call(prepare, f), self._prepared,
                                    lambda exc: None)
 
@@ -132,7 +133,7 @@ class RaceModel(QtCore.QObject):
         specs = [r for r in runs if r.enabled]
         self._running = True
         self._owed_request = False
-        race = offload.lane("race")  # the runs, the sweep and the compiler
+        race = self.lane
         fast = self.fast
         self.worker.submit("race", lambda: (key, race.call(race_runs, f, specs, start, steps, tol,
                                                            fast)),
@@ -298,7 +299,7 @@ class RaceModel(QtCore.QObject):
             self.sweep_changed.emit()
             return
         start, steps = s.race_start, s.race_steps
-        race = offload.lane("race")
+        race = self.lane
         self.sweep_worker.submit("sweep", lambda: race.call(sweep, f, spec, index, start, steps),
                                  self._sweep_ready, self._sweep_failed)
 
