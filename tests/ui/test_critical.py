@@ -54,6 +54,53 @@ def test_labels_flip_inside_the_view_at_its_edges(make_window, qtbot):
         assert vb.sceneBoundingRect().contains(overlay.labels[i].sceneBoundingRect())
 
 
+def test_labels_at_the_left_and_right_edges_stay_inside_the_view(make_window, qtbot):
+    window = make_window(expression="x^3 - 3x", restore=False)
+    wait_points(window, qtbot)
+    overlay = window.critical_overlay
+    vb = window.curve_view.getPlotItem().vb
+    # the maximum (-1) and the minimum (1) a few pixels inside the left and right edges
+    vb.setRange(xRange=(-1.02, 1.02), yRange=(-5, 5), padding=0)
+    wait_points(window, qtbot)
+    assert [round(float(p.point[0]), 9) for p in window.critical_model.points] == [-1, 0, 1]
+    # the maximum's label starts at its marker, the inflection's is centred, the minimum's ends
+    assert [overlay.label_side(i) for i in range(3)] == [0.0, 0.5, 1.0]
+    window.curve_view.viewport().repaint()
+    for i in range(3):
+        assert vb.sceneBoundingRect().contains(overlay.labels[i].sceneBoundingRect())
+    # room again: every label centred on its marker
+    vb.setRange(xRange=(-3, 3), padding=0)
+    assert [overlay.label_side(i) for i in range(3)] == [0.5, 0.5, 0.5]
+
+
+def test_labels_of_crowded_points_never_overlap(make_window, qtbot):
+    window = make_window(expression="x^3 - 3x", restore=False)
+    wait_points(window, qtbot)
+    overlay = window.critical_overlay
+    vb = window.curve_view.getPlotItem().vb
+
+    def shown():
+        window.curve_view.viewport().repaint()
+        return [label for label in overlay.labels if label.isVisible()]
+
+    assert len(shown()) == 3
+    # zoomed far out, the three points lie within a few pixels of each other: the maximum
+    # keeps its label above, the minimum below, and the inflection between them has no room
+    vb.setRange(xRange=(-300, 300), yRange=(-500, 500), padding=0)
+    wait_points(window, qtbot)
+    assert len(window.critical_model.points) == 3
+    labels = shown()
+    assert [label.textItem.toPlainText() for label in labels] == ["max", "min"]
+    assert [overlay.label_below(i) for i in (0, 2)] == [False, True]
+    rects = [label.sceneBoundingRect() for label in labels]
+    assert not rects[0].intersects(rects[1])
+    assert all(vb.sceneBoundingRect().contains(r) for r in rects)
+    # room again: all three labelled
+    vb.setRange(xRange=(-3, 3), yRange=(-5, 5), padding=0)
+    wait_points(window, qtbot)
+    assert [label.textItem.toPlainText() for label in shown()] == ["max", "inflection", "min"]
+
+
 def test_x4_is_a_minimum_and_x3_an_inflection(make_window, qtbot, ui):
     window = make_window(expression="x^4", restore=False)
     wait_points(window, qtbot)
@@ -131,7 +178,11 @@ def test_labels_sit_at_their_markers_after_a_restored_start(make_window, qtbot, 
         marker = vb.mapViewToScene(QtCore.QPointF(float(p.point[0]), p.value))
         rect = label.sceneBoundingRect()
         assert rect.width() < 100 and rect.height() < 40  # its text's size, in pixels
-        assert abs(rect.center().x() - marker.x()) < 1 and abs(rect.center().y() - marker.y()) < 40
+        # centred on its marker, or starting or ending there at the view's left or right edge
+        side = label.anchor.x()
+        assert abs(rect.left() + side * rect.width() - marker.x()) < 1
+        assert abs(rect.center().y() - marker.y()) < 40
+        assert vb.sceneBoundingRect().contains(rect)
 
 
 def test_every_search_runs_in_the_analysis_process(make_window, qtbot, ui, monkeypatch):

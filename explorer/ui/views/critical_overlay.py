@@ -41,11 +41,12 @@ class CriticalOverlay(QtCore.QObject):
             self.labels.append(label)
         model.changed.connect(self.refresh)
         session.connect("show_critical_points", lambda s, f: self.refresh())
-        plot.vb.sigYRangeChanged.connect(lambda *_: self._place_labels())
         # A TextItem sizes itself to the view's scale when it paints; a label that was laid
         # out at an early, tiny view scale sits thousands of pixels away, is never painted,
-        # and so never corrects itself. Keep them in step with the view.
-        plot.vb.sigTransformChanged.connect(lambda *_: self._update_label_transforms())
+        # and so never corrects itself. Keep them in step with the view (its range and its
+        # size in pixels, which decide which labels turn back from an edge).
+        plot.vb.sigTransformChanged.connect(lambda *_: self._follow_view())
+        plot.vb.sigRangeChanged.connect(lambda *_: self._place_labels())  # at once, not at paint
         self._labelled = []
         self.refresh()
 
@@ -60,9 +61,12 @@ class CriticalOverlay(QtCore.QObject):
         for label, p in zip(self.labels, self._labelled, strict=False):
             label.setText(LABELS[p.kind], color=COLORS[p.kind])
             label.setPos(float(p.point[0]), p.value)
-            label.show()
         for label in self.labels[len(self._labelled):]:
             label.hide()
+        self._place_labels()  # shows those with room
+        self._update_label_transforms()
+
+    def _follow_view(self) -> None:
         self._place_labels()
         self._update_label_transforms()
 
@@ -72,16 +76,45 @@ class CriticalOverlay(QtCore.QObject):
 
     def _place_labels(self) -> None:
         """Minima labelled below their marker, the rest above; flipped where the label would
-        leave the view (a maximum at the top edge of a view fitted to the curve)."""
-        (_, _), (y0, y1) = self.view.getPlotItem().vb.viewRange()
-        edge = 0.08 * (y1 - y0)  # about a label's height at the usual plot size
-        for label, p in zip(self.labels, self._labelled, strict=False):
+        leave the view (a maximum at the top edge of a view fitted to the curve). A label
+        whose centred text would cross the left or right edge starts or ends at its marker.
+        Where labels would overlap (points a few pixels apart), an inflection's gives way to an
+        extremum's, and a later one to an earlier: it turns to the other side of its marker,
+        or is left out (its marker and the list still show the point)."""
+        vb = self.view.getPlotItem().vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        x_per_px = (x1 - x0) / max(1.0, vb.width())
+        y_per_px = (y1 - y0) / max(1.0, vb.height())
+        placed: list[QtCore.QRectF] = []  # the labels kept, in pixels from the top left
+        pairs = sorted(zip(self.labels, self._labelled, strict=False),
+                       key=lambda pair: pair[1].kind in ("inflection", "degenerate"))
+        for label, p in pairs:
+            size = label.textItem.boundingRect()
+            w, h = size.width(), size.height()
+            x = float(p.point[0])
+            px, py = (x - x0) / x_per_px, (y1 - p.value) / y_per_px
+            half = 0.5 * w * x_per_px
+            side = 0.0 if x - half < x0 else 1.0 if x + half > x1 else 0.5
             below = p.kind == "minimum"
-            if below and p.value - edge < y0:
+            if below and py + 1.35 * h > vb.height():
                 below = False
-            elif not below and p.value + edge > y1:
+            elif not below and py - 1.35 * h < 0:
                 below = True
-            label.setAnchor((0.5, -0.35) if below else (0.5, 1.35))
+            for turn in (below, not below):
+                lift = -0.35 if turn else 1.35
+                rect = QtCore.QRectF(px - side * w, py - lift * h, w, h)
+                if not any(rect.intersects(other) for other in placed):
+                    placed.append(rect)
+                    label.setAnchor((side, lift))
+                    label.setVisible(True)
+                    break
+            else:
+                label.setVisible(False)
+
+    def label_side(self, index: int) -> float:
+        """The index-th label's horizontal anchor: 0 starts at its marker, 0.5 centred on it,
+        1 ends at it (tests check labels at the view's edges stay inside it)."""
+        return self.labels[index].anchor.x()
 
     def label_below(self, index: int) -> bool:
         """Whether the index-th label hangs below its marker (tests check the flip)."""
