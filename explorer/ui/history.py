@@ -50,6 +50,19 @@ NAMES = (
     ("labs.jacobian", "Change the Jacobian lab"),
 )
 
+# What an option is called in an entry: "Show the tangent", "Turn off log colours".
+OPTION_NAMES = {
+    "show_derivative": "f′", "show_second_derivative": "f″", "show_tangent": "the tangent",
+    "show_secant": "the secant", "h_negative": "a negative h",
+    "show_taylor": "the Taylor polynomial", "taylor_follows_point": "the Taylor centre's link "
+    "to the point", "taylor_all_orders": "every Taylor order",
+    "show_critical_points": "the critical points", "show_sign_plots": "the sign plots",
+    "show_riemann": "the Riemann sum", "show_accumulation": "the accumulation F(x)",
+    "log_colors": "log colours", "show_field": "the gradient field",
+    "field_normalized": "arrows of one length", "show_quadratic_model": "the quadratic model",
+    "show_race": "the optimizer race",
+}
+
 
 def _flat(doc: dict) -> dict:
     """The undoable part of a document, one level deep: session fields and lab fields."""
@@ -75,8 +88,8 @@ def describe(before: dict, after: dict) -> str:
     for key in sorted(changed):
         if key.startswith("labs."):
             continue
-        if isinstance(b.get(key), bool):  # an option: "Show taylor", "Hide critical points"
-            words = key.removeprefix("show_").replace("_", " ")
+        if isinstance(b.get(key), bool):  # an option: "Show the tangent", "Hide f′"
+            words = OPTION_NAMES.get(key, key.removeprefix("show_").replace("_", " "))
             return f"{'Show' if b[key] else 'Hide'} {words}" if key.startswith("show_") \
                 else f"{'Turn on' if b[key] else 'Turn off'} {words}"
         return "Change " + key.replace("_", " ")

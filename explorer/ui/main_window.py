@@ -222,6 +222,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.jacobian_holder = PlotHolder()
         # The race's panel (~0.13 s to build: its table and editor) is built when first shown.
         self.race_panel = None
+        self._race_sized = False  # its docks given their first width (_show_race_lab)
         self.race_area = _scrolling(QtWidgets.QLabel("Loading the race…"))
         self.race_overlay = self.race_plots = self.sweep_view = None
         self.race_plots_holder = PlotHolder()
@@ -723,12 +724,15 @@ class MainWindow(QtWidgets.QMainWindow):
                 dock.hide()
             self._race_on_surface()
             return
-        opening = not docks[0].isVisible()
+        # Sized on its first opening only: shown again (Ctrl+R, an undo) it keeps the width the
+        # user left it, and the window's other plots keep theirs (a resize repaints them all)
+        opening = not docks[0].isVisible() and not self._race_sized
         for dock in docks:
             dock.show()
         for dock in docks[:2]:
             dock.raise_()
         if opening:  # the runs' table and the editor need more width than the other panels
+            self._race_sized = True
             self.resizeDocks([docks[0]], [max(480, self.width() // 3)],
                              QtCore.Qt.Orientation.Horizontal)
         self.race_model.request()

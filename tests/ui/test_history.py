@@ -264,12 +264,20 @@ def test_a_failing_autosave_says_so_and_the_work_goes_on(window, qtbot, monkeypa
 def test_an_option_entry_says_show_or_hide(window, qtbot):
     window.session.set_option("show_taylor", True)
     settle(qtbot, window)
-    assert window.undo_action.text().replace("&", "") == "Undo Show taylor"
+    assert window.undo_action.text().replace("&", "") == "Undo Show the Taylor polynomial"
     window.session.set_option("show_critical_points", False)
     settle(qtbot, window)
-    assert window.undo_action.text().replace("&", "") == "Undo Hide critical points"
+    assert window.undo_action.text().replace("&", "") == "Undo Hide the critical points"
     undo(qtbot, window)
     assert window.session.show_critical_points
+    window.session.set_option("log_colors", True)
+    settle(qtbot, window)
+    assert window.undo_action.text().replace("&", "") == "Undo Turn on log colours"
+    # every option of the session has a name of its own
+    from explorer.core.session import Session
+    from explorer.ui.history import OPTION_NAMES
+
+    assert set(OPTION_NAMES) == set(Session.BOOL_FIELDS)
 
 
 def test_entries_share_the_data_an_edit_left_alone(window, qtbot):

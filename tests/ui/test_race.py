@@ -83,6 +83,24 @@ def test_the_race_opens_and_draws_the_core_s_paths(make_window, qtbot, ui):
     assert any(t.startswith("converged") for t in texts)
 
 
+def test_the_race_keeps_its_width_when_hidden_and_shown_again(make_window, qtbot, ui):
+    window = open_race(make_window, qtbot, ui)
+    dock = window.docks["race"]
+    ui.wait_idle(window)
+    # the user narrows it, hides the race (Ctrl+R) and brings it back by undo
+    first = dock.width()
+    window.resizeDocks([dock], [first - 60], QtCore.Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: dock.width() <= first - 50)
+    width, curve_width = dock.width(), window.curve_view.width()
+    window.option_actions["show_race"].trigger()
+    qtbot.waitUntil(lambda: not dock.isVisible()
+                    and window.undo_action.text().replace("&", "") == "Undo Hide the optimizer race")
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: window.session.show_race and dock.isVisible())
+    ui.wait_idle(window)
+    assert dock.width() == width and window.curve_view.width() == curve_width
+
+
 def test_step_markers_are_dots_on_the_core_s_steps_in_each_run_s_colour(make_window, qtbot, ui):
     """Every step while few, evenly spaced beyond (60 a run at most), each a round dot of its
     run's colour: checked on the core's trajectories and in the painted pixels."""
