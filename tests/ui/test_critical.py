@@ -38,11 +38,16 @@ def test_critical_points_listed_marked_and_clickable(make_window, qtbot):
     assert "1 minima, 1 maxima, 1 inflection" in window.critical_panel.status.text()
 
 
-def test_labels_flip_inside_the_view_at_its_edges(make_window, qtbot):
+def cubic_labels(make_window, qtbot):
+    """x^3 - 3x (a maximum at -1, an inflection at 0, a minimum at 1): the window, the
+    critical-point overlay and the curve's view box."""
     window = make_window(expression="x^3 - 3x", restore=False)
     wait_points(window, qtbot)
-    overlay = window.critical_overlay
-    vb = window.curve_view.getPlotItem().vb
+    return window, window.critical_overlay, window.curve_view.getPlotItem().vb
+
+
+def test_labels_flip_inside_the_view_at_its_edges(make_window, qtbot):
+    window, overlay, vb = cubic_labels(make_window, qtbot)
     vb.setRange(xRange=(-3, 3), yRange=(-5, 5), padding=0)
     # room around both: the maximum (value 2) labelled above, the minimum (-2) below
     assert [overlay.label_below(i) for i in (0, 2)] == [False, True]
@@ -55,10 +60,7 @@ def test_labels_flip_inside_the_view_at_its_edges(make_window, qtbot):
 
 
 def test_labels_at_the_left_and_right_edges_stay_inside_the_view(make_window, qtbot):
-    window = make_window(expression="x^3 - 3x", restore=False)
-    wait_points(window, qtbot)
-    overlay = window.critical_overlay
-    vb = window.curve_view.getPlotItem().vb
+    window, overlay, vb = cubic_labels(make_window, qtbot)
     # the maximum (-1) and the minimum (1) a few pixels inside the left and right edges
     vb.setRange(xRange=(-1.02, 1.02), yRange=(-5, 5), padding=0)
     wait_points(window, qtbot)
@@ -74,10 +76,7 @@ def test_labels_at_the_left_and_right_edges_stay_inside_the_view(make_window, qt
 
 
 def test_labels_of_crowded_points_never_overlap(make_window, qtbot):
-    window = make_window(expression="x^3 - 3x", restore=False)
-    wait_points(window, qtbot)
-    overlay = window.critical_overlay
-    vb = window.curve_view.getPlotItem().vb
+    window, overlay, vb = cubic_labels(make_window, qtbot)
 
     def shown():
         window.curve_view.viewport().repaint()

@@ -10,20 +10,19 @@ the race's numba gradient; that is not growth). Then the test passes only with
 - memory growth under 10 % from after warm-up to the end (resident set of the app and its
   analysis and race processes, after a collection),
 - no hang: no gap over 5 s between the ticks of a 10 ms heartbeat timer (what a user feels),
+- no stall: no gap over 100 ms between its ticks. Asserted whenever the soak has the machine
+  to itself; in a parallel run (``pytest -n auto``, as CI runs the suite) the other tests'
+  processes share its two cores, so there the stalls are counted and printed, not asserted.
+  SOAK_STALL_BAR=1 or 0 asserts or not, whatever the run,
 - the window still answering: a last function typed goes through.
 
-The issue's bar is stricter: no stall over 100 ms. The heartbeat counts those and the test
-prints them; with every dock open this 2-core machine does not meet it yet (765 in 20,000
-steps: a drag, a new race or a new state's views repaint the curve, ~35 ms, and the race
-plots, ~15-25 ms a plot, while the workers also run Python), so it is asserted only on
-demand (SOAK_STALL_BAR=1).
 The long form is the one that finds slow leaks: 20,000 steps found mathtext's font sets kept
 for good (12 % growth, ~3 MiB every 1,000 steps). The short form runs in CI with the suite;
 the long form on demand::
 
     python -m pytest tests/ui/test_soak.py -s                       # short form, 150 steps
     SOAK_STEPS=20000 python -m pytest tests/ui/test_soak.py -s      # long form
-    SOAK_STALL_BAR=1 ...                                            # fail on any stall > 100 ms
+    SOAK_STALL_BAR=0 ...                                            # count stalls, never fail
     SOAK_PROFILE=1 ...                                              # where the stalls went
     SOAK_TIMING=1 ...                  # what ran inside the stalls, timed (no stack sampling)
 """
@@ -31,6 +30,7 @@ the long form on demand::
 from __future__ import annotations
 
 import gc
+import heapq
 import os
 import random
 import sys
@@ -43,9 +43,10 @@ from PySide6 import QtCore, QtWidgets
 
 STEPS = int(os.environ.get("SOAK_STEPS", "150") or 150)
 WARM_UP = max(40, STEPS // 5)
-STALL_MS = 100.0  # the issue's bar (counted always, asserted with SOAK_STALL_BAR=1)
+STALL_MS = 100.0  # the issue's bar: counted always, asserted when the soak runs alone
 HANG_MS = 5000.0  # asserted always
-STALL_BAR = bool(os.environ.get("SOAK_STALL_BAR"))
+STALL_BAR = (os.environ["SOAK_STALL_BAR"] == "1" if os.environ.get("SOAK_STALL_BAR")
+             else "PYTEST_XDIST_WORKER" not in os.environ)
 PROFILE = bool(os.environ.get("SOAK_PROFILE"))  # where the stalls spent their time (Heartbeat)
 TIMING = bool(os.environ.get("SOAK_TIMING"))  # what ran inside each stall (Timings)
 
@@ -87,6 +88,7 @@ class Heartbeat(QtCore.QObject):
         self.last = None
         self.stalls: list[tuple[float, str]] = []
         self.doing = ""
+        self.longest: list[tuple[float, str]] = []  # the 10 longest gaps, stalls or not: the margin
 
         self.where: list[str] = []  # the GUI thread's stack, sampled during each stall
         self._main = threading.get_ident()
@@ -112,6 +114,10 @@ class Heartbeat(QtCore.QObject):
         gap = (now - self.last) * 1000.0
         if gap > STALL_MS:
             self.stalls.append((gap, self.doing))
+        if len(self.longest) < 10 or gap > self.longest[0][0]:
+            heapq.heappush(self.longest, (gap, self.doing))
+            if len(self.longest) > 10:
+                heapq.heappop(self.longest)
         if self.timings is not None:
             self.timings.tick(self.last, now, self.doing if gap > STALL_MS else None)
         self.last = now
@@ -441,6 +447,8 @@ def test_soak(make_window, qtbot, ui, tmp_path, monkeypatch):
           f"{after / 2**20:.0f} MiB ({growth:+.1%}); stalls over {STALL_MS:.0f} ms: "
           f"{len(gaps)} (median {gaps[len(gaps) // 2] if gaps else 0:.0f} ms), the worst "
           f"{[(round(g), d) for g, d in worst]}")
+    print("the longest gaps between heartbeats (ms):",
+          [(round(g), d) for g, d in sorted(heartbeat.longest, reverse=True)])
     print("resident memory (step, MiB):", soak.memory + [(STEPS, round(after / 2**20))])
     if timings is not None:
         print("what ran inside the stalls (timed):")
