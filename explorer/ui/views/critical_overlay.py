@@ -91,10 +91,8 @@ class CriticalOverlay(QtCore.QObject):
         for label, p in pairs:
             size = label.textItem.boundingRect()
             w, h = size.width(), size.height()
-            x = float(p.point[0])
-            px, py = (x - x0) / x_per_px, (y1 - p.value) / y_per_px
-            half = 0.5 * w * x_per_px
-            side = 0.0 if x - half < x0 else 1.0 if x + half > x1 else 0.5
+            px, py = (float(p.point[0]) - x0) / x_per_px, (y1 - p.value) / y_per_px
+            side = 0.0 if px < 0.5 * w else 1.0 if px + 0.5 * w > vb.width() else 0.5
             below = p.kind == "minimum"
             if below and py + 1.35 * h > vb.height():
                 below = False
