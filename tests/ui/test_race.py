@@ -92,11 +92,18 @@ def test_the_race_keeps_its_width_when_hidden_and_shown_again(make_window, qtbot
     window.resizeDocks([dock], [first - 60], QtCore.Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: dock.width() <= first - 50)
     width, curve_width = dock.width(), window.curve_view.width()
+
+    def last_entry():
+        return window.undo_action.text().replace("&", "")
+
+    # the opening recorded first (else the hide, within the history's settling time, would
+    # undo to the same state and make no entry)
+    qtbot.waitUntil(lambda: last_entry() == "Undo Show the optimizer race", timeout=20000)
     window.option_actions["show_race"].trigger()
     qtbot.waitUntil(lambda: not dock.isVisible()
-                    and window.undo_action.text().replace("&", "") == "Undo Hide the optimizer race")
+                    and last_entry() == "Undo Hide the optimizer race", timeout=20000)
     window.undo_action.trigger()
-    qtbot.waitUntil(lambda: window.session.show_race and dock.isVisible())
+    qtbot.waitUntil(lambda: window.session.show_race and dock.isVisible(), timeout=20000)
     ui.wait_idle(window)
     assert dock.width() == width and window.curve_view.width() == curve_width
 
