@@ -89,7 +89,7 @@ def describe(before: dict, after: dict) -> str:
         if key.startswith("labs."):
             continue
         if isinstance(b.get(key), bool):  # an option: "Show the tangent", "Hide f′"
-            words = OPTION_NAMES.get(key, key.removeprefix("show_").replace("_", " "))
+            words = OPTION_NAMES[key]  # every boolean field is an option (a test holds it)
             return f"{'Show' if b[key] else 'Hide'} {words}" if key.startswith("show_") \
                 else f"{'Turn on' if b[key] else 'Turn off'} {words}"
         return "Change " + key.replace("_", " ")

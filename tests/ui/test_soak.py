@@ -114,10 +114,8 @@ class Heartbeat(QtCore.QObject):
         gap = (now - self.last) * 1000.0
         if gap > STALL_MS:
             self.stalls.append((gap, self.doing))
-        if len(self.longest) < 10 or gap > self.longest[0][0]:
-            heapq.heappush(self.longest, (gap, self.doing))
-            if len(self.longest) > 10:
-                heapq.heappop(self.longest)
+        (heapq.heappush if len(self.longest) < 10 else heapq.heappushpop)(
+            self.longest, (gap, self.doing))
         if self.timings is not None:
             self.timings.tick(self.last, now, self.doing if gap > STALL_MS else None)
         self.last = now

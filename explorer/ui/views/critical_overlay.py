@@ -63,10 +63,10 @@ class CriticalOverlay(QtCore.QObject):
             label.setPos(float(p.point[0]), p.value)
         for label in self.labels[len(self._labelled):]:
             label.hide()
-        self._place_labels()  # shows those with room
-        self._update_label_transforms()
+        self._follow_view()  # shows those with room
 
     def _follow_view(self) -> None:
+        """Labels placed for the view as it is, and their transforms brought up to date."""
         self._place_labels()
         self._update_label_transforms()
 
